@@ -1,0 +1,49 @@
+# Two commands for a newcomer: `make run` and `make test`. Each builds its own virtualenv on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Re-install when the dependencies change. `run` needs only the runtime; `test` adds the dev extras.
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lint check-deploy clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(DEV): pyproject.toml $(RUNTIME)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Development mode: DEBUG on, demo accounts allowed, plain HTTP on localhost.
+run: export DJANGO_DEBUG ?= true
+run: export PORT := $(PORT)
+run: export HOST := $(HOST)
+run: $(RUNTIME)
+	$(BIN)/python manage.py migrate --noinput
+	@echo
+	@$(BIN)/python manage.py seed_demo --reset-passwords
+	@echo
+	@echo "Portal: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, the worker and beat)"
+	@echo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --no-prefix --procfile Procfile
+
+test: $(DEV)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Billing: balance, invoice summaries, invoices, line items, reconciliation and statements."""

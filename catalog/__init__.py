@@ -1,0 +1,1 @@
+"""The reservation catalog: products, SKUs, availabilities, inventory checks and the local mirror."""

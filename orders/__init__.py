@@ -1,0 +1,1 @@
+"""Purchasing: carts, purchase requests and approvals, checkout, orders and entitlements."""

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal import celery_app
+from portal.forms import AuditFilterForm
+from portal.models import AuditEntry, WorkerHeartbeat
+from portal.roles import CAPABILITY_LABELS, Capability, requires
+
+logger = logging.getLogger(__name__)
+
+AUDIT_PAGE_SIZE = 50
+# Beat runs the heartbeat every minute; a worker silent for longer than this is reported as stale.
+WORKER_STALE_AFTER = timedelta(minutes=3)
+
+
+def _system_summary() -> dict[str, str]:
+    """What this deployment runs on, for admins: kinds only, never addresses or credentials."""
+    return {
+        "database": connection.vendor,
+        "broker": celery_app.conf.broker_url.split("://", 1)[0],
+        "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+    }
+
+
+@requires(Capability.USE_PORTAL)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    heartbeat = WorkerHeartbeat.objects.order_by("-last_seen").first()
+    worker_stale = heartbeat is None or timezone.now() - heartbeat.last_seen > WORKER_STALE_AFTER
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "capabilities": [label for cap, label in CAPABILITY_LABELS.items() if user.has_perm(cap.perm)],
+            "heartbeat": heartbeat,
+            "worker_stale": worker_stale,
+            "recent_activity": AuditEntry.objects.filter(actor=user)[:5],
+            "system": _system_summary() if user.has_perm(Capability.MANAGE_STAFF.perm) else None,
+        },
+    )
+
+
+@requires(Capability.VIEW_AUDIT)
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    entries = AuditEntry.objects.select_related("actor")
+    if form.is_bound:
+        entries = form.filter(entries) if form.is_valid() else entries.none()
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Keep the filters in the pagination links, without the page number itself.
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "portal/audit.html#results" if request.htmx else "portal/audit.html"
+    response = render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _database_problem() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        logger.warning("healthz: database unreachable: %s", exc)
+        return type(exc).__name__
+    return None
+
+
+def _broker_problem() -> str | None:
+    transport_options = celery_app.conf.broker_transport_options or {}
+    if celery_app.conf.broker_url.startswith("filesystem://"):
+        # The embedded broker has no server: it is reachable when its queue folder is writable.
+        folder = Path(transport_options.get("data_folder_in", ""))
+        if not (folder.is_dir() and os.access(folder, os.W_OK)):
+            return "queue folder not writable"
+        return None
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=3)
+    except Exception as exc:
+        logger.warning("healthz: broker unreachable: %s", exc)
+        return type(exc).__name__
+    return None
+
+
+@login_not_required
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and container healthchecks: 200 when the database and broker answer."""
+    checks = {"database": _database_problem(), "broker": _broker_problem()}
+    failing = {name: problem for name, problem in checks.items() if problem}
+    body = {
+        "status": "fail" if failing else "ok",
+        "checks": {name: ("fail: " + failing[name]) if name in failing else "ok" for name in checks},
+    }
+    return JsonResponse(body, status=503 if failing else 200)
