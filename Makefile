@@ -36,7 +36,7 @@ run: $(RUNTIME)
 	@echo
 	@echo "Portal: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, the worker and beat)"
 	@echo
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --no-prefix --procfile Procfile
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --procfile Procfile
 
 test: $(DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -109,6 +109,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The password may live apart from the URL (DATABASE_PASSWORD or a secret file in DATABASE_PASSWORD_FILE),
+# so that it is kept in one place and not in every container's environment.
+if _database_password := env_secret("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = _database_password
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database: integration tests start real Celery workers in
     # other processes, and they must see the rows the test wrote.

@@ -18,10 +18,14 @@ def producer(broker_url: str, **options) -> Celery:
 
 
 def assert_heartbeat_arrives(app: Celery, worker) -> None:
-    app.send_task("portal.tasks.heartbeat", queue=worker.queue)
-    arrived = wait_for(lambda: WorkerHeartbeat.objects.filter(hostname=worker.hostname).exists(), timeout=60)
-    assert arrived, "the worker never recorded the heartbeat; its log:\n" + worker.output()
-    assert "portal.tasks.heartbeat" in worker.output()
+    rows = WorkerHeartbeat.objects.filter(hostname=worker.hostname)
+    # The worker reports itself when ready; the task sent afterwards must then move the time forward.
+    assert wait_for(rows.exists, timeout=60), "the worker never became ready; its log:\n" + worker.output()
+    started = rows.get().last_seen
+    task_id = app.send_task("portal.tasks.heartbeat", queue=worker.queue).id
+    moved = wait_for(lambda: rows.get().last_seen > started, timeout=60)
+    assert moved, "the task never ran; the worker's log:\n" + worker.output()
+    assert f"portal.tasks.heartbeat[{task_id}] succeeded" in worker.output()
 
 
 def test_a_task_round_trips_through_the_embedded_broker(start_worker, tmp_path):

@@ -109,3 +109,21 @@ def test_check_deploy_warns_when_production_is_weakened(tmp_path, weak):
     )
     assert result.returncode != 0
     assert "security.W" in result.stdout + result.stderr
+
+
+def test_the_database_password_can_come_from_a_secret_file(tmp_path):
+    password_file = tmp_path / "postgres_password"
+    password_file.write_text("s3cret-from-file\n")
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['PASSWORD'] == 's3cret-from-file')"
+    )
+    env = clean_env(
+        DJANGO_DEBUG="true",
+        PORTAL_DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgres://portal@db.internal:5432/portal",
+        DATABASE_PASSWORD_FILE=str(password_file),
+    )
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
