@@ -25,18 +25,24 @@ $(DEV): pyproject.toml $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# Development mode: DEBUG on, demo accounts allowed, plain HTTP on localhost.
+SANDBOX_DIR := $(or $(PORTAL_DATA_DIR),var)/sandbox
+
+# The demo: DEBUG on, demo accounts allowed, plain HTTP on localhost, and the sandbox (a simulated
+# Partner Center with its Microsoft sign-in) on https://127.0.0.1:8443. The portal is pointed at it
+# through the PARTNER_CENTER_* variables the sandbox writes to $(SANDBOX_DIR)/portal.env.
 run: export DJANGO_DEBUG ?= true
-run: export PORT := $(PORT)
-run: export HOST := $(HOST)
+run: export PORTAL_PORT := $(PORT)
+run: export PORTAL_HOST := $(HOST)
 run: $(RUNTIME)
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python -m sandbox init --data-dir $(SANDBOX_DIR)
 	@echo
 	@$(BIN)/python manage.py seed_demo --reset-passwords
 	@echo
-	@echo "Portal: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server, the worker and beat)"
+	@echo "Portal:  http://$(HOST):$(PORT)/   (Ctrl-C stops the sandbox, the web server, the worker and beat)"
+	@echo "Sign in with a demo login above, or with \"Sign in with Microsoft\" as a sandbox partner user."
 	@echo
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --procfile Procfile
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --procfile Procfile --env $(SANDBOX_DIR)/portal.env
 
 test: $(DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

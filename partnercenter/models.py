@@ -129,30 +129,49 @@ def _parse_bool(value: Any) -> bool | None:
     return None
 
 
+# Objects of one kind share their key set (every line item of an invoice, say), so the lower-case index of
+# a key set is built once and reused: building it per object was most of the cost of parsing large pages.
+_KEY_INDEXES: dict[tuple[Any, ...], dict[str, str]] = {}
+_KEY_INDEXES_MAX = 1024
+
+
+def _key_index(raw: Mapping[str, Any]) -> dict[str, str]:
+    keys = tuple(raw)
+    index = _KEY_INDEXES.get(keys)
+    if index is None:
+        if len(_KEY_INDEXES) >= _KEY_INDEXES_MAX:
+            _KEY_INDEXES.clear()
+        index = _KEY_INDEXES[keys] = {k.lower(): k for k in keys if isinstance(k, str)}
+    return index
+
+
 class _Fields:
     """Case-insensitive, type-tolerant access to one JSON object."""
 
-    __slots__ = ("_lower", "raw")
+    __slots__ = ("_index", "raw")
 
     def __init__(self, data: Any) -> None:
         self.raw: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
-        self._lower: dict[str, Any] | None = None
+        self._index: dict[str, str] | None = None
 
     def get(self, *keys: str) -> Any:
+        raw = self.raw
         for key in keys:
-            if key in self.raw:
-                value = self.raw[key]
-            else:
-                if self._lower is None:
-                    self._lower = {k.lower(): v for k, v in self.raw.items() if isinstance(k, str)}
-                value = self._lower.get(key.lower())
+            value = raw.get(key)
+            if value is None and key not in raw:
+                if self._index is None:
+                    self._index = _key_index(raw)
+                actual = self._index.get(key.lower())
+                value = raw[actual] if actual is not None else None
             if value is not None:
                 return value
         return None
 
     def text(self, *keys: str) -> str | None:
         value = self.get(*keys)
-        if value is None or isinstance(value, Mapping | list):
+        if value is None or type(value) is str:
+            return value
+        if isinstance(value, dict | list | Mapping):
             return None
         if isinstance(value, bool):
             return "true" if value else "false"

@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "sign-in": _("Signed in"),
     "sign-in-failed": _("Sign-in failed"),
     "sign-out": _("Signed out"),
+    "partner-center-check": _("Tested the connection to Partner Center"),
 }
 
 
@@ -112,3 +113,30 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class MicrosoftIdentity(models.Model):
+    """A staff member's Microsoft Entra account, and their App+User session with Partner Center.
+
+    The MSAL token cache (refresh and access tokens) is kept here, on the server, encrypted with a key
+    derived from SECRET_KEY; it never reaches the browser. It is cleared when the staff member signs out.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="microsoft_identity"
+    )
+    tenant_id = models.CharField(max_length=36)
+    object_id = models.CharField(max_length=36)
+    username = models.CharField(_("Microsoft account"), max_length=254)
+    token_cache = models.TextField(blank=True)
+    account_id = models.CharField(max_length=200, blank=True)
+    mfa = models.BooleanField(_("signed in with MFA"), default=False)
+    signed_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant_id", "object_id"], name="microsoft_identity_unique_oid")
+        ]
+
+    def __str__(self) -> str:
+        return self.username

@@ -53,6 +53,7 @@ class Capability(StrEnum):
     VIEW_BILLING = "view_billing"
     DOWNLOAD_INVOICES = "download_invoices"
     VIEW_AUDIT = "view_audit"
+    CHECK_PARTNER_CENTER = "check_partner_center"
     MANAGE_STAFF = "manage_staff"
 
     @property
@@ -74,6 +75,7 @@ CAPABILITY_LABELS = {
     Capability.VIEW_BILLING: _("See balance, invoices and reconciliation"),
     Capability.DOWNLOAD_INVOICES: _("Download invoice statements and exports"),
     Capability.VIEW_AUDIT: _("Read the audit trail"),
+    Capability.CHECK_PARTNER_CENTER: _("Test the connection to Partner Center"),
     Capability.MANAGE_STAFF: _("Manage staff accounts and roles"),
 }
 
@@ -98,6 +100,7 @@ ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_BILLING,
             Capability.DOWNLOAD_INVOICES,
             Capability.VIEW_AUDIT,
+            Capability.CHECK_PARTNER_CENTER,
         }
     ),
     Role.ADMIN: frozenset(Capability),

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from partnercenter.config import PartnerCenterConfig
 from portal.env import ConfigurationError, env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -196,6 +197,12 @@ if env_bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # /healthz is probed over plain HTTP by load balancers and container healthchecks.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Partner Center ---------------------------------------------------------------------------------
+
+# Read by the client package from PARTNER_CENTER_* (README: "Partner Center"). Unset, the portal runs
+# without Partner Center: the pages say so, and "Sign in with Microsoft" is not offered.
+PARTNER_CENTER = PartnerCenterConfig.from_env()
 
 # --- Celery -----------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from portal import audit
+from portal import audit, microsoft
 from portal.roles import Role
 
 User = get_user_model()
@@ -24,6 +24,7 @@ def _signed_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> N
 @receiver(signals.user_logged_out)
 def _signed_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if user is not None:
+        microsoft.forget(user)  # their Partner Center tokens go with the session
         audit.record("sign-out", request=request, actor=user)
 
 

@@ -10,13 +10,10 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("audit/", views.audit_log, name="audit"),
     path("healthz", views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="registration/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("partner-center/check/", views.partner_center_check, name="partner-center-check"),
+    path("accounts/login/", views.PortalLoginView.as_view(), name="login"),
+    path("accounts/microsoft/", views.microsoft_sign_in, name="microsoft-sign-in"),
+    path("accounts/microsoft/callback/", views.microsoft_callback, name="microsoft-callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

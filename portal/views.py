@@ -6,17 +6,26 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import number_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from portal import celery_app
+from partnercenter import customers
+from partnercenter.errors import PartnerCenterError
+from portal import audit, celery_app, microsoft, partner_center
 from portal.forms import AuditFilterForm
 from portal.models import AuditEntry, WorkerHeartbeat
 from portal.roles import CAPABILITY_LABELS, Capability, requires
@@ -51,6 +60,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "worker_stale": worker_stale,
             "recent_activity": AuditEntry.objects.filter(actor=user)[:5],
             "system": _system_summary() if user.has_perm(Capability.MANAGE_STAFF.perm) else None,
+            "partner_center_configured": microsoft.is_enabled(),
+            "delegated": microsoft.delegated_status(user) if microsoft.is_enabled() else None,
         },
     )
 
@@ -112,3 +123,84 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "checks": {name: ("fail: " + failing[name]) if name in failing else "ok" for name in checks},
     }
     return JsonResponse(body, status=503 if failing else 200)
+
+
+class PortalLoginView(LoginView):
+    """The login page: portal accounts, and "Sign in with Microsoft" when Partner Center is configured."""
+
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        if microsoft.is_enabled():
+            start = reverse("microsoft-sign-in")
+            next_url = context.get("next")
+            context["sign_in_providers"] = [
+                {
+                    "url": f"{start}?next={next_url}" if next_url else start,
+                    "label": _("Sign in with Microsoft"),
+                }
+            ]
+        return context
+
+
+@login_not_required
+@require_GET
+def microsoft_sign_in(request: HttpRequest) -> HttpResponse:
+    if not microsoft.is_enabled():
+        raise Http404
+    next_url = request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        request.session["microsoft_sign_in_next"] = next_url
+    return redirect(microsoft.begin(request, request.build_absolute_uri(reverse("microsoft-callback"))))
+
+
+@login_not_required
+@require_GET
+def microsoft_callback(request: HttpRequest) -> HttpResponse:
+    if not microsoft.is_enabled():
+        raise Http404
+    try:
+        user = microsoft.complete(request)
+    except microsoft.SignInRefused as refusal:
+        audit.record("sign-in-failed", outcome=audit.Outcome.REFUSED, request=request, message=str(refusal))
+        messages.error(request, str(refusal))
+        return redirect("login")
+    next_url = request.session.pop("microsoft_sign_in_next", "") or reverse("dashboard")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(next_url)
+
+
+@requires(Capability.CHECK_PARTNER_CENTER)
+@require_POST
+def partner_center_check(request: HttpRequest) -> HttpResponse:
+    """Ask Partner Center for one page of customers with the app's own token, and say how it went."""
+    try:
+        page = next(customers.list_customer_pages(partner_center.transport(), size=1))
+    except partner_center.NotConfigured as exc:
+        messages.error(request, exc.user_message)
+        return redirect("dashboard")
+    except PartnerCenterError as exc:
+        logger.warning("Partner Center check failed: %r", exc)
+        audit.record(
+            "partner-center-check",
+            outcome=audit.Outcome.FAILURE,
+            request=request,
+            message=exc.user_message,
+            correlation_id=exc.correlation_id or "",
+        )
+        messages.error(
+            request, _("Partner Center could not be reached: %(reason)s") % {"reason": exc.user_message}
+        )
+        return redirect("dashboard")
+    meta = page.meta
+    audit.record("partner-center-check", request=request, correlation_id=meta.correlation_id)
+    messages.success(
+        request,
+        _("Partner Center answered in %(ms)s ms (correlation id %(id)s).")
+        % {"ms": number_format(meta.duration_ms, 0), "id": meta.correlation_id},
+    )
+    return redirect("dashboard")

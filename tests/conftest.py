@@ -67,3 +67,27 @@ def personas(db: None) -> Iterator[dict[str, object]]:
             user.groups.add(Group.objects.get(name=role.value))
         users[username] = user
     yield users
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The simulated Partner Center, over HTTPS, shared by the session; state is reset per test."""
+    from tests.sandbox_process import start_sandbox
+
+    running = start_sandbox(
+        tmp_path_factory.mktemp("sandbox"),
+        "--registration-delay",
+        "2",
+        "--order-completion-delay",
+        "2",
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def partner_center(sandbox, settings):
+    """The portal configured for the sandbox, which starts each test from its seed state."""
+    sandbox.reset()
+    settings.PARTNER_CENTER = sandbox.config
+    return sandbox
