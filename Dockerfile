@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # One image for every process of the portal: gunicorn (the default command), the Celery worker and beat,
-# and the migrate job. docker-compose.yml picks the command per service.
+# the migrate job, and the sandbox of the demo (docker-compose.demo.yml). docker-compose.yml picks the command per service.
 
 FROM python:3.11-slim
 
@@ -35,6 +35,8 @@ COPY portal/ portal/
 COPY catalog/ catalog/
 COPY orders/ orders/
 COPY billing/ billing/
+COPY partnercenter/ partnercenter/
+COPY sandbox/ sandbox/
 COPY templates/ templates/
 COPY static/ static/
 RUN pip install --no-cache-dir --root-user-action=ignore --no-deps . \
@@ -55,7 +57,8 @@ RUN DJANGO_SECRET_KEY=build-only-not-secret DJANGO_DEBUG=false PORTAL_DATA_DIR=/
 
 # The only writable place. It must exist, owned by the app user, before a named volume is mounted on it:
 # Docker copies this ownership into the volume when it first creates it.
-RUN mkdir -p /app/var && chown app:app /app/var
+# /app/var/sandbox is where the demo's sandbox keeps its state (its own volume, seeded with this ownership).
+RUN mkdir -p /app/var/sandbox && chown -R app:app /app/var
 
 USER app
 
