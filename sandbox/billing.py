@@ -299,7 +299,7 @@ class Ledger:
     ) -> dict[str, Any]:
         unit, subtotal = self._line_cents(line, invoice.currency)
         start = ids.utc(record["completesAt"]).replace(hour=0, minute=0, second=0, microsecond=0)
-        end = start.replace(year=start.year + line["termYears"]).timestamp() - 86400
+        end = ids.add_years(start, line["termYears"]).timestamp() - 86400
         years = "1 Year" if line["termYears"] == 1 else f"{line['termYears']} Years"
         return self._common_onetime(invoice, customer) | {
             "orderId": record["id"],
@@ -351,9 +351,7 @@ class Ledger:
             days = int((invoice.end - invoice.start) // 86400)
             day_starts = [invoice.start + d * 86400 for d in range(days)]
             ends = {
-                (d, years): _iso_day(
-                    ids.utc(start).replace(year=ids.utc(start).year + years).timestamp() - 86400
-                )
+                (d, years): _iso_day(ids.add_years(ids.utc(start), years).timestamp() - 86400)
                 for d, start in enumerate(day_starts)
                 for years in (1, 3)
             }

@@ -278,7 +278,7 @@ def reservation_subscriptions(app: App, customer: Customer) -> list[dict[str, An
             continue
         for line in record["lines"]:
             start = ids.utc(record["completesAt"])
-            end = start.replace(year=start.year + line["termYears"])
+            end = ids.add_years(start, line["termYears"])
             pid, sid, aid, country = (
                 line["productId"],
                 line["skuId"],

@@ -77,6 +77,15 @@ def utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
+def add_years(moment: datetime, years: int) -> datetime:
+    """The same day `years` later; 29 February becomes 28 February in a year without it, as a one-year
+    reservation bought on a leap day ends the day before its first anniversary."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
 def iso7(epoch: float) -> str:
     """Partner Center's commerce timestamps: seven fractional digits and Z (e.g. cart timestamps)."""
     moment = utc(epoch)

@@ -153,7 +153,7 @@ def provisioning_status(app: App, req: Request) -> Response:
 
 def _expiry(record: dict[str, Any], line: dict[str, Any]) -> float:
     start = ids.utc(record["completesAt"]).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start.replace(year=start.year + line["termYears"]).timestamp()
+    return ids.add_years(start, line["termYears"]).timestamp()
 
 
 def _artifact_link(customer_id: str, line: dict[str, Any], kind: str = "reservedinstance") -> str:
