@@ -177,6 +177,17 @@ class AppUserRequired(Forbidden):
     )
 
 
+class DelegatedAccessRefused(Forbidden):
+    """An App+User-only call was refused although it carried the staff member's own token."""
+
+    # Partner Center requires MFA on App+User calls (reference §2.3), and a partner role that allows them.
+    default_user_message = (
+        "Partner Center refused your own sign-in for this. Sign in with Microsoft again using "
+        "multi-factor authentication; if it still fails, ask your Partner Center admin for a role "
+        "that allows it."
+    )
+
+
 class NotFound(PartnerCenterError):
     default_user_message = "Partner Center does not know this item."
 
@@ -299,8 +310,8 @@ def error_from_response(
     """The typed error for a non-2xx answer."""
     code, description, data = parse_error_body(body)
     cls = error_class(status)
-    if cls is Forbidden and app_user_only and not delegated:
-        cls = AppUserRequired
+    if cls is Forbidden and app_user_only:
+        cls = DelegatedAccessRefused if delegated else AppUserRequired
     retry_after = parse_retry_after(headers.get("Retry-After"), description) if status in (429, 503) else None
     return cls(
         "Partner Center answered with an error",

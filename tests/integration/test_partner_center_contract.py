@@ -42,10 +42,10 @@ from partnercenter import (
     CartLineItem,
     CartStatus,
     Customer,
+    DelegatedAccessRefused,
     DelegatedToken,
     DocumentType,
     EntitlementType,
-    Forbidden,
     InventoryTarget,
     InvoiceLineItemType,
     InvoiceType,
@@ -1056,8 +1056,9 @@ def test_an_app_user_only_call_refuses_the_app_only_token(app_user_calls, mfa_us
 def test_an_app_user_only_call_refuses_a_user_without_mfa(app_user_calls, no_mfa_user, operation):
     error = catch(lambda: app_user_calls[operation](no_mfa_user))
 
-    # A user's token that Partner Center refuses is not the app-only mistake: plain Forbidden, with its code.
-    assert isinstance(error, Forbidden) and not isinstance(error, AppUserRequired)
+    # A user's token that Partner Center refuses is not the app-only mistake: the user must sign in again.
+    assert isinstance(error, DelegatedAccessRefused) and not isinstance(error, AppUserRequired)
+    assert "multi-factor authentication" in error.user_message
     assert (error.status, error.code) == (403, "600002")
 
 

@@ -9,6 +9,7 @@ from partnercenter.errors import (
     AppUserRequired,
     BadRequest,
     Conflict,
+    DelegatedAccessRefused,
     Forbidden,
     NotFound,
     PartnerCenterError,
@@ -92,10 +93,15 @@ def test_the_echoed_correlation_id_wins_and_duplicated_values_are_read_once():
 
 def test_a_403_on_an_app_user_only_call_with_an_app_token_asks_for_a_user_sign_in():
     assert isinstance(_error(403, app_user_only=True, delegated=False), AppUserRequired)
-    # Either of the two conditions missing: an ordinary 403.
-    assert type(_error(403, app_user_only=True, delegated=True)) is Forbidden
     assert type(_error(403, app_user_only=False, delegated=False)) is Forbidden
     assert "sign in" in AppUserRequired().user_message.lower()
+
+
+def test_a_403_on_an_app_user_only_call_with_the_users_own_token_says_to_sign_in_again_with_mfa():
+    error = _error(403, app_user_only=True, delegated=True)
+    assert type(error) is DelegatedAccessRefused
+    assert not isinstance(error, AppUserRequired)
+    assert "multi-factor authentication" in error.user_message
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from partnercenter import (
     BadRequest,
     CartLineItem,
     Conflict,
+    DelegatedAccessRefused,
     DelegatedToken,
     Forbidden,
     NotFound,
@@ -214,9 +215,9 @@ def test_a_403_on_an_app_user_only_call_depends_on_the_token_used(server, clock)
     with pytest.raises(AppUserRequired):
         app_only.request(APP_USER_THING)
     user = DelegatedToken(access_token="user-token", expires_at=None, account_id="a", username="u@x")
-    with pytest.raises(Forbidden) as caught:
+    with pytest.raises(DelegatedAccessRefused) as caught:
         app_only.request(APP_USER_THING, token=user)
-    assert type(caught.value) is Forbidden  # a user who lacks a role, not a missing sign-in
+    assert not isinstance(caught.value, AppUserRequired)  # signed in, but refused: no MFA, or no role
     assert server.seen[-1].headers["authorization"] == "Bearer user-token"
 
 
