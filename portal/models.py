@@ -140,3 +140,162 @@ class MicrosoftIdentity(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+# --- customers and enablement (a local mirror of Partner Center, refreshed by Celery) -------------------
+
+
+class Customer(models.Model):
+    """A customer of the partner, as last read from Partner Center. Searches never wait on Partner Center.
+
+    The list call gives name and domain; the country (hence the reservations verdict) comes from the
+    customer's own record, read by the detail refresh.
+    """
+
+    id = models.CharField(primary_key=True, max_length=36)  # the customer's tenant id, Partner Center's key
+    company_name = models.CharField(_("company"), max_length=255)
+    domain = models.CharField(_("domain"), max_length=255, blank=True)
+    # Lower-cased "name domain tenant-id", indexed: the search scans one column.
+    search_text = models.CharField(max_length=600, db_index=True, editable=False)
+    country = models.CharField(_("country"), max_length=2, blank=True)  # ISO 3166-1 alpha-2, "" until read
+    relationship = models.CharField(max_length=40, blank=True)
+    listed_at = models.DateTimeField(help_text="When the customer list last contained it.")
+    details_read_at = models.DateTimeField(null=True, blank=True)
+    subscriptions_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["company_name"]
+        indexes = [models.Index(fields=["company_name"], name="customer_name_idx")]
+
+    def __str__(self) -> str:
+        return self.company_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = f"{self.company_name} {self.domain} {self.id}".lower()[:600]
+        super().save(*args, **kwargs)
+
+
+class CustomerSubscription(models.Model):
+    """A Partner Center subscription of a customer that can carry reservations: an Azure plan or a legacy
+    Microsoft Azure (MS-AZR-0145P) subscription, with its reservation registration status."""
+
+    class Kind(models.TextChoices):
+        AZURE_PLAN = "azure_plan", _("Azure plan")
+        LEGACY = "legacy", _("Microsoft Azure (MS-AZR-0145P)")
+
+    class Registration(models.TextChoices):
+        NOT_REGISTERED = "NotRegistered", _("Not registered")
+        REGISTERING = "Registering", _("Registering")
+        REGISTERED = "Registered", _("Registered")
+        UNKNOWN = "Unknown", _("Unknown")
+
+    id = models.CharField(primary_key=True, max_length=36)  # the Partner Center subscription id
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscriptions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    offer_id = models.CharField(max_length=120, blank=True)
+    name = models.CharField(_("name"), max_length=255)
+    status = models.CharField(_("status"), max_length=40, blank=True)  # active, suspended, ...
+    registration = models.CharField(
+        _("reservation registration"),
+        max_length=16,
+        choices=Registration.choices,
+        default=Registration.UNKNOWN,
+    )
+    registration_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+class AzureSubscription(models.Model):
+    """An Azure subscription under an Azure plan (the plan's azureEntitlements)."""
+
+    id = models.CharField(primary_key=True, max_length=36)  # the Azure subscription GUID
+    plan = models.ForeignKey(
+        CustomerSubscription, on_delete=models.CASCADE, related_name="azure_subscriptions"
+    )
+    name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return self.name or self.id
+
+
+class RegistrationRequest(models.Model):
+    """A registration the portal submitted, and its watch by the background worker until it is done."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")  # recorded; the worker sends it
+        REGISTERING = "registering", _("Registering")  # accepted by Partner Center, being watched
+        REGISTERED = "registered", _("Registered")
+        FAILED = "failed", _("Failed")  # refused, or not done by the deadline
+
+    subscription = models.ForeignKey(
+        CustomerSubscription, on_delete=models.CASCADE, related_name="registration_requests"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)  # calls made to Partner Center for it
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deadline = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)  # in plain words, for the page
+    correlation_id = models.CharField(max_length=64, blank=True)  # of the last call
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            # At most one registration in flight per subscription: a double click cannot send two.
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=models.Q(state__in=["pending", "registering"]),
+                name="one_open_registration_per_subscription",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"registration of {self.subscription_id}: {self.state}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in {self.State.PENDING, self.State.REGISTERING}
+
+
+class Notification(models.Model):
+    """Something a staff member was waiting on has happened. Shown in the portal; also sent by email."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=40)
+    message = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.message[:80]
+
+
+class MirrorSync(models.Model):
+    """One run of a job that copies a Partner Center list into the portal (the customer list, ...)."""
+
+    name = models.CharField(max_length=40, db_index=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    items = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)  # empty when it completed
+    correlation_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} sync at {self.started_at:%Y-%m-%d %H:%M}"

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_countries",
     "template_partials",
     "portal",
     "catalog",
@@ -204,6 +205,28 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # without Partner Center: the pages say so, and "Sign in with Microsoft" is not offered.
 PARTNER_CENTER = PartnerCenterConfig.from_env()
 
+# --- Email (notifications) --------------------------------------------------------------------------
+
+# Development prints emails on the console; production sets EMAIL_BACKEND and the SMTP variables.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Reservations portal <portal@localhost>")
+
+# --- Markets ----------------------------------------------------------------------------------------
+
+# ISO codes of the markets where reservations cannot be bought. Empty: the published list shipped in
+# portal/data/unavailable_markets.csv. Set, it replaces that list (a new edition of Microsoft's page).
+UNAVAILABLE_MARKETS = env_list("PORTAL_UNAVAILABLE_MARKETS", [])
+
 # --- Celery -----------------------------------------------------------------------------------------
 
 if REDIS_URL:
@@ -243,6 +266,8 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_DEFAULT_QUEUE = "portal"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Task modules besides each app's tasks.py, one per domain.
+CELERY_IMPORTS = ["portal.customer_tasks", "portal.registration_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
 }

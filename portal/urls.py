@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from portal import views
 
@@ -15,5 +15,7 @@ urlpatterns = [
     path("accounts/microsoft/", views.microsoft_sign_in, name="microsoft-sign-in"),
     path("accounts/microsoft/callback/", views.microsoft_callback, name="microsoft-callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("portal.customer_urls")),
+    path("", include("portal.registration_urls")),
     path("admin/", admin.site.urls),
 ]

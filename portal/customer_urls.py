@@ -1,0 +1,4 @@
+"""URLs of the customer pages (list, search, customer page, refresh)."""
+
+
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""URLs of subscription registration and of notifications."""
+
+
+urlpatterns: list = []
