@@ -5,12 +5,14 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from portal import notifications
 from portal.navigation import NAVIGATION
 from portal.roles import roles_of
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """The navigation entries the signed-in user may see, and the roles to show beside their name."""
+    """The navigation entries the signed-in user may see, the roles to show beside their name, and how
+    many notifications they have not read."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -22,4 +24,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         # The dashboard is "/", a prefix of every path: it is active only on itself.
         active = request.path == "/" if href == "/" else bool(href) and request.path.startswith(href)
         entries.append({"key": entry.key, "label": entry.label, "href": href, "active": active})
-    return {"nav_entries": entries, "user_roles": roles_of(user)}
+    return {
+        "nav_entries": entries,
+        "user_roles": roles_of(user),
+        "unread_notifications": notifications.unread_count(user),
+    }

@@ -28,6 +28,8 @@ ACTION_LABELS = {
     "sign-in-failed": _("Sign-in failed"),
     "sign-out": _("Signed out"),
     "partner-center-check": _("Tested the connection to Partner Center"),
+    "customer-refresh": _("Refreshed a customer from Partner Center"),
+    "subscription-registration": _("Subscription registration"),
 }
 
 
@@ -171,8 +173,13 @@ class Customer(models.Model):
         return self.company_name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.search_text = f"{self.company_name} {self.domain} {self.id}".lower()[:600]
+        self.search_text = self.search_text_for(self.company_name, self.domain, self.id)
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def search_text_for(company_name: str, domain: str, customer_id: str) -> str:
+        """What the search scans; bulk upserts, which skip save(), call it too."""
+        return f"{company_name} {domain} {customer_id}".lower()[:600]
 
 
 class CustomerSubscription(models.Model):

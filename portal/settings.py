@@ -220,6 +220,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Reservations portal <portal@localhost>")
+# The portal's public address, for links in emails (https://portal.example.com). Unset: links are paths.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL")
 
 # --- Markets ----------------------------------------------------------------------------------------
 
@@ -270,6 +272,14 @@ CELERY_TIMEZONE = "UTC"
 CELERY_IMPORTS = ["portal.customer_tasks", "portal.registration_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
+    # Copies Partner Center's customer list into the portal (portal.customers.sync_customers).
+    "customer-list-sync": {"task": "portal.customer_tasks.sync_customers", "schedule": 15 * 60.0},
+    # Reads the country (hence the reservations verdict) of customers never read yet, 50 a run:
+    # about 250 calls every 5 minutes, well under Partner Center's 500 a minute.
+    "customer-details-fill": {"task": "portal.customer_tasks.fill_customer_details", "schedule": 5 * 60.0},
+    # Restarts the registration watcher for open requests whose follow-up message was lost (a worker
+    # restarted, the broker was emptied): without it such a registration would wait forever.
+    "registration-sweep": {"task": "portal.registration_tasks.sweep_registrations", "schedule": 30.0},
 }
 
 # --- Logging ----------------------------------------------------------------------------------------

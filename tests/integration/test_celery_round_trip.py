@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def producer(broker_url: str, **options) -> Celery:
     """A client app that only sends: the test plays the web process enqueueing work."""
-    return Celery("test-producer", broker=broker_url, broker_transport_options=options)
+    # Not the current app: the portal's own tasks must keep sending through the portal's app.
+    return Celery("test-producer", broker=broker_url, broker_transport_options=options, set_as_current=False)
 
 
 def assert_heartbeat_arrives(app: Celery, worker) -> None:
