@@ -86,6 +86,7 @@ def fill_customer_details(self: Task, limit: int = DETAILS_PER_RUN) -> int | Non
 @worker_ready.connect
 def _first_sync(sender: object, **kwargs: object) -> None:
     # A new deployment (and every `make run` on a fresh machine) would show an empty customer list until
-    # beat's first run, 15 minutes after start: the first worker to start asks for a copy at once.
+    # beat's first run, 15 minutes after start: the first worker to start asks for a copy at once, then
+    # for the first customers' countries (hence their verdicts), which beat would read 5 minutes later.
     if settings.PARTNER_CENTER.is_configured and customers.last_complete_sync() is None:
-        sync_customers.delay()
+        (sync_customers.si() | fill_customer_details.si()).delay()
