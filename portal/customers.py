@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -288,9 +289,11 @@ def _save_azure_subscriptions(
 
 def fill_customer_details(transport: Transport, *, limit: int) -> int:
     """Refresh up to `limit` customers whose details were never read, longest-listed first; returns how
-    many were read. One that Partner Center refuses (4xx) is skipped; a throttled or failing Partner Center
-    stops the run, for the caller to try again later."""
-    pending = Customer.objects.filter(details_read_at__isnull=True).order_by("listed_at", "id")
+    many were read. One that Partner Center refuses (4xx) is skipped and goes after all the others; a
+    throttled or failing Partner Center stops the run, for the caller to try again later."""
+    pending = Customer.objects.filter(details_read_at__isnull=True).order_by(
+        F("details_failed_at").asc(nulls_first=True), "listed_at", "id"
+    )
     done = 0
     for customer_id in pending.values_list("id", flat=True)[:limit]:
         try:
@@ -299,6 +302,8 @@ def fill_customer_details(transport: Transport, *, limit: int) -> int:
             if exc.retryable:
                 raise
             logger.warning("customer %s not read: %s", customer_id, exc)
+            # To the back of the queue: the next runs read the others first.
+            Customer.objects.filter(pk=customer_id).update(details_failed_at=timezone.now())
             continue
         done += 1
     return done

@@ -163,6 +163,9 @@ class Customer(models.Model):
     relationship = models.CharField(max_length=40, blank=True)
     listed_at = models.DateTimeField(help_text="When the customer list last contained it.")
     details_read_at = models.DateTimeField(null=True, blank=True)
+    # When Partner Center last refused to give them (a customer it no longer knows, ...): such customers
+    # wait at the back of the details queue instead of blocking it.
+    details_failed_at = models.DateTimeField(null=True, blank=True)
     subscriptions_read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -4,6 +4,7 @@ its Azure plans and legacy subscriptions with their registration state, and the 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -226,3 +227,23 @@ def test_filling_in_details_reads_a_few_customers_never_read_and_no_others(partn
     assert Customer.objects.filter(details_read_at__isnull=False).count() == 6
     assert partner_center.stats()["requests"][GET_CUSTOMER] == 6
     assert Customer.objects.exclude(country="").count() == 6
+
+
+def test_customers_partner_center_refuses_do_not_block_the_others(partner_center, listed):
+    # Two customers Partner Center no longer knows were listed before everyone else.
+    for n, gone in enumerate(
+        ("00000000-0000-4000-8000-00000000aaa1", "00000000-0000-4000-8000-00000000aaa2")
+    ):
+        Customer.objects.create(
+            id=gone,
+            company_name=f"Gone {n}",
+            listed_at=Customer.objects.order_by("listed_at").first().listed_at - timedelta(days=1),
+        )
+
+    first = customer_tasks.fill_customer_details.apply(kwargs={"limit": 2})
+    second = customer_tasks.fill_customer_details.apply(kwargs={"limit": 2})
+
+    assert first.successful() and first.result == 0  # both refused, and sent to the back of the queue
+    assert second.successful() and second.result == 2  # the next run reads two others
+    assert Customer.objects.filter(details_read_at__isnull=False).count() == 2
+    assert Customer.objects.filter(details_failed_at__isnull=False).count() == 2
