@@ -161,7 +161,7 @@ class Customer(models.Model):
     search_text = models.CharField(max_length=600, db_index=True, editable=False)
     country = models.CharField(_("country"), max_length=2, blank=True)  # ISO 3166-1 alpha-2, "" until read
     relationship = models.CharField(max_length=40, blank=True)
-    listed_at = models.DateTimeField(help_text="When the customer list last contained it.")
+    listed_at = models.DateTimeField(help_text=_("When the customer list last contained it."))
     details_read_at = models.DateTimeField(null=True, blank=True)
     # When Partner Center last refused to give them (a customer it no longer knows, ...): such customers
     # wait at the back of the details queue instead of blocking it.

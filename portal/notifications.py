@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import select_template
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -52,6 +52,13 @@ def absolute_link(link: str) -> str:
 
 
 def _send_email(notification: Notification) -> None:
+    # The message was written in the portal's language (usually by the worker); the email around it must
+    # match, whichever thread sends it and whatever language its last web request used.
+    with translation.override(settings.LANGUAGE_CODE):
+        _render_and_send(notification)
+
+
+def _render_and_send(notification: Notification) -> None:
     recipient = notification.recipient
     first_line = notification.message.splitlines()[0] if notification.message else ""
     try:

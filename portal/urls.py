@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from portal import views
 
-admin.site.site_header = "Reservations portal administration"
+admin.site.site_header = _("Reservations portal administration")
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -15,6 +18,8 @@ urlpatterns = [
     path("accounts/microsoft/", views.microsoft_sign_in, name="microsoft-sign-in"),
     path("accounts/microsoft/callback/", views.microsoft_callback, name="microsoft-callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Public: the login page offers the language too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("portal.customer_urls")),
     path("", include("portal.registration_urls")),
     path("admin/", admin.site.urls),

@@ -42,6 +42,17 @@ def tcp_reachable(url: str, default_port: int) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    # Django leaves a request's language active on its thread; a French test must not make the next
+    # test's emails and messages French.
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     # Real hashing costs ~0.3 s a user; what the tests check does not depend on its strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

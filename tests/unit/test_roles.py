@@ -22,7 +22,7 @@ NAVIGATION = {
 }
 
 # Views reachable without signing in: the ways to sign in, and the health check.
-PUBLIC_VIEWS = {"login", "microsoft-sign-in", "microsoft-callback", "healthz"}
+PUBLIC_VIEWS = {"login", "microsoft-sign-in", "microsoft-callback", "healthz", "set_language"}
 
 
 @pytest.mark.parametrize("page", PAGE_ACCESS)
@@ -76,7 +76,7 @@ def test_every_portal_view_declares_the_capability_it_needs():
     assert undeclared == [], f"views without @requires(...): {undeclared}"
 
 
-def test_public_views_are_only_the_sign_in_pages_and_the_health_check():
+def test_public_views_are_only_the_sign_in_pages_the_language_switch_and_the_health_check():
     public = {
         pattern.name
         for _route, pattern in _views(get_resolver())
