@@ -7,10 +7,7 @@ only for a customer whose details were never read, and on the refresh button.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -28,6 +25,7 @@ from portal import audit, customers, partner_center
 from portal.markets import Verdict, verdict
 from portal.models import Customer, CustomerSubscription, RegistrationRequest
 from portal.roles import Capability, requires
+from portal.views import guid_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +44,6 @@ class CustomerRow:
     customer: Customer
     verdict: Verdict
     still_listed: bool
-
-
-def _customer_id_checked(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Answer 400 for a customer id that is not a GUID, before any lookup; pass it on lower-cased."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, customer_id: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not customers.is_customer_id(customer_id):
-            message = _(
-                "The customer id in this address is malformed: a customer id is a tenant id, a GUID such as "
-                "0f8fad5b-d9cb-469f-a165-70867728950e."
-            )
-            return render(request, "400.html", {"message": message}, status=400)
-        return view(request, customer_id.lower(), *args, **kwargs)
-
-    return wrapped
 
 
 @requires(Capability.VIEW_CUSTOMERS)
@@ -95,7 +77,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.VIEW_CUSTOMERS)
 @require_GET
-@_customer_id_checked
+@guid_arguments("customer_id")
 def customer_page(request: HttpRequest, customer_id: str) -> HttpResponse:
     customer = Customer.objects.filter(pk=customer_id).first()
     problem = ""
@@ -143,7 +125,7 @@ def customer_page(request: HttpRequest, customer_id: str) -> HttpResponse:
 
 @requires(Capability.VIEW_CUSTOMERS)
 @require_POST
-@_customer_id_checked
+@guid_arguments("customer_id")
 def customer_refresh(request: HttpRequest, customer_id: str) -> HttpResponse:
     known = Customer.objects.filter(pk=customer_id).first()
     correlation_ids: list[str] = []

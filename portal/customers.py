@@ -8,7 +8,6 @@ carry reservations, their registration state, the Azure subscriptions under each
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -43,7 +42,6 @@ LEGACY_OFFER_ID = "MS-AZR-0145P"
 # A completed reservation is listed among the subscriptions too, billed as a benefit: not a place to buy.
 BENEFIT_BILLING = "benefit"
 
-GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 _REGISTRATION = {
     RegistrationState.REGISTERED: CustomerSubscription.Registration.REGISTERED,
@@ -57,11 +55,6 @@ def registration_of(status: RegistrationStatus) -> str:
     if status.status is None:
         return CustomerSubscription.Registration.UNKNOWN
     return _REGISTRATION.get(status.status, CustomerSubscription.Registration.UNKNOWN)
-
-
-def is_customer_id(value: str) -> bool:
-    """True for a tenant id in its usual form (a GUID with dashes, any case)."""
-    return GUID.fullmatch(value) is not None
 
 
 # --- the customer list ----------------------------------------------------------------------------------

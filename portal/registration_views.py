@@ -10,23 +10,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import customers, markets, notifications, registration
+from portal import markets, notifications, registration
 from portal.models import CustomerSubscription, Notification, RegistrationRequest
 from portal.roles import Capability, requires
+from portal.views import guid_arguments
 
 NOTIFICATIONS_PAGE_SIZE = 25
-
-
-def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "400.html", {"message": message}, status=400)
 
 
 def _get_subscription(customer_id: str, subscription_id: str) -> CustomerSubscription:
     """The customer's subscription, or 404: a subscription of another customer is not found either."""
     return get_object_or_404(
         CustomerSubscription.objects.select_related("customer"),
-        pk=subscription_id.lower(),
-        customer_id=customer_id.lower(),
+        pk=subscription_id,
+        customer_id=customer_id,
     )
 
 
@@ -44,10 +41,8 @@ def _fragment(request: HttpRequest, subscription: CustomerSubscription, refusal:
 
 @requires(Capability.REGISTER_SUBSCRIPTIONS)
 @require_POST
+@guid_arguments("customer_id", "subscription_id")
 def register_subscription(request: HttpRequest, customer_id: str, subscription_id: str) -> HttpResponse:
-    # Partner Center's customer and subscription ids are both GUIDs in their 8-4-4-4-12 form.
-    if not (customers.GUID.fullmatch(customer_id) and customers.GUID.fullmatch(subscription_id)):
-        return _bad_request(request, _("A customer or subscription id in this address is not a valid GUID."))
     subscription = _get_subscription(customer_id, subscription_id)
     try:
         registration.request_registration(subscription, request.user, request)  # type: ignore[arg-type]

@@ -2,8 +2,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from pathlib import Path
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,6 +24,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -32,7 +37,37 @@ from portal.roles import CAPABILITY_LABELS, Capability, requires
 
 logger = logging.getLogger(__name__)
 
+_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+
 AUDIT_PAGE_SIZE = 50
+
+# Partner Center's ids of customers (tenant ids) and subscriptions: GUIDs in their 8-4-4-4-12 form.
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_ID_LABELS = {"customer_id": gettext_lazy("customer id"), "subscription_id": gettext_lazy("subscription id")}
+
+
+def guid_arguments(*names: str) -> Callable[[_View], _View]:
+    """Answer a 400 page, before any lookup, when one of the view's URL arguments `names` is not a GUID;
+    pass them on lower-cased, as the portal stores them."""
+
+    def decorator(view: _View) -> _View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            for name in names:
+                if not GUID.fullmatch(kwargs[name]):
+                    message = _(
+                        "The %(what)s in this address is malformed: it is not a valid GUID, such as "
+                        "0f8fad5b-d9cb-469f-a165-70867728950e."
+                    ) % {"what": _ID_LABELS.get(name, name)}
+                    return render(request, "400.html", {"message": message}, status=400)
+                kwargs[name] = kwargs[name].lower()
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
 # Beat runs the heartbeat every minute; a worker silent for longer than this is reported as stale.
 WORKER_STALE_AFTER = timedelta(minutes=3)
 
