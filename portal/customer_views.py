@@ -85,7 +85,7 @@ def customer_page(request: HttpRequest, customer_id: str) -> HttpResponse:
         # Never read in full (new, or not reached by the background job yet): the country decides whether
         # the customer can buy at all, so it is read now rather than shown as unknown.
         try:
-            customer = customers.refresh_customer(partner_center.transport(), customer_id)
+            customer = customers.refresh_customer(partner_center.transport(for_page=True), customer_id)
         except partner_center.NotConfigured as exc:
             problem = str(exc.user_message)
         except NotFound as exc:
@@ -131,7 +131,7 @@ def customer_refresh(request: HttpRequest, customer_id: str) -> HttpResponse:
     correlation_ids: list[str] = []
     try:
         customer = customers.refresh_customer(
-            partner_center.transport(), customer_id, correlation_ids=correlation_ids
+            partner_center.transport(for_page=True), customer_id, correlation_ids=correlation_ids
         )
     except partner_center.NotConfigured as exc:
         messages.error(request, str(exc.user_message))

@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "partner-center-check": _("Tested the connection to Partner Center"),
     "customer-refresh": _("Refreshed a customer from Partner Center"),
     "subscription-registration": _("Subscription registration"),
+    "catalog-sync": _("Asked for a fresh copy of a market's catalog"),
 }
 
 

@@ -25,7 +25,7 @@ class NavEntry:
 NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("dashboard", _("Dashboard"), Capability.USE_PORTAL, "dashboard"),
     NavEntry("customers", _("Customers"), Capability.VIEW_CUSTOMERS, "customers"),
-    NavEntry("catalog", _("Catalog"), Capability.VIEW_CATALOG, None),
+    NavEntry("catalog", _("Catalog"), Capability.VIEW_CATALOG, "catalog"),
     NavEntry("purchases", _("Purchases"), Capability.VIEW_PURCHASES, None),
     NavEntry("orders", _("Orders"), Capability.VIEW_ORDERS, None),
     NavEntry("billing", _("Billing"), Capability.VIEW_BILLING, None),

@@ -12,7 +12,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from partnercenter.config import PartnerCenterConfig
-from partnercenter.transport import Transport
+from partnercenter.transport import RetryPolicy, Transport
+
+# Someone is waiting on a page: ride out a short throttle or a blip, but hand a longer Retry-After back at
+# once ("try again in N seconds") instead of holding the page for the background policy's two minutes.
+PAGE_RETRY = RetryPolicy(max_attempts=3, backoff_max=2.0, max_retry_after=5.0, max_total_seconds=15.0)
 
 
 class NotConfigured(Exception):
@@ -22,14 +26,15 @@ class NotConfigured(Exception):
 
 
 @cache
-def _transport_for(config: PartnerCenterConfig) -> Transport:
+def _transport_for(config: PartnerCenterConfig, for_page: bool) -> Transport:
     # Created on first use in each process (after Celery forks its workers), then reused so connections
     # and MSAL's token cache are shared by every call of the process.
-    return Transport.from_config(config)
+    return Transport.from_config(config, retry=PAGE_RETRY if for_page else None)
 
 
-def transport() -> Transport:
+def transport(*, for_page: bool = False) -> Transport:
+    """The process's transport; `for_page` when a person waits on the answer (a tighter retry policy)."""
     config: PartnerCenterConfig = settings.PARTNER_CENTER
     if not config.is_configured:
         raise NotConfigured
-    return _transport_for(config)
+    return _transport_for(config, for_page)

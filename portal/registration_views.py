@@ -13,18 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 from portal import markets, notifications, registration
 from portal.models import CustomerSubscription, Notification, RegistrationRequest
 from portal.roles import Capability, requires
-from portal.views import guid_arguments
+from portal.views import guid_arguments, subscription_or_404
 
 NOTIFICATIONS_PAGE_SIZE = 25
-
-
-def _get_subscription(customer_id: str, subscription_id: str) -> CustomerSubscription:
-    """The customer's subscription, or 404: a subscription of another customer is not found either."""
-    return get_object_or_404(
-        CustomerSubscription.objects.select_related("customer"),
-        pk=subscription_id,
-        customer_id=customer_id,
-    )
 
 
 def _fragment(request: HttpRequest, subscription: CustomerSubscription, refusal: str = "") -> HttpResponse:
@@ -43,7 +34,7 @@ def _fragment(request: HttpRequest, subscription: CustomerSubscription, refusal:
 @require_POST
 @guid_arguments("customer_id", "subscription_id")
 def register_subscription(request: HttpRequest, customer_id: str, subscription_id: str) -> HttpResponse:
-    subscription = _get_subscription(customer_id, subscription_id)
+    subscription = subscription_or_404(customer_id, subscription_id)
     try:
         registration.request_registration(subscription, request.user, request)  # type: ignore[arg-type]
     except (markets.MarketBlocked, registration.RegistrationRefused) as refusal:

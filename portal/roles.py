@@ -45,6 +45,7 @@ class Capability(StrEnum):
     VIEW_CUSTOMERS = "view_customers"
     REGISTER_SUBSCRIPTIONS = "register_subscriptions"
     VIEW_CATALOG = "view_catalog"
+    SYNC_CATALOG = "sync_catalog"
     REQUEST_PURCHASES = "request_purchases"
     VIEW_PURCHASES = "view_purchases"
     APPROVE_PURCHASES = "approve_purchases"
@@ -67,6 +68,7 @@ CAPABILITY_LABELS = {
     Capability.VIEW_CUSTOMERS: _("Look up customers and their subscriptions"),
     Capability.REGISTER_SUBSCRIPTIONS: _("Register subscriptions for reservation purchases"),
     Capability.VIEW_CATALOG: _("Browse the reservation catalog"),
+    Capability.SYNC_CATALOG: _("Ask for a fresh copy of a market's catalog"),
     Capability.REQUEST_PURCHASES: _("Build carts and request purchases"),
     Capability.VIEW_PURCHASES: _("See purchase requests"),
     Capability.APPROVE_PURCHASES: _("Approve or reject purchase requests"),
@@ -90,12 +92,15 @@ _EVERYONE = {
 # The business rules, in one table. Sales browse and request; approvers sign off; support look things
 # up, refresh, register and handle invoices; admins can do everything, including managing staff.
 ROLE_CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.SALES: frozenset(_EVERYONE | {Capability.REGISTER_SUBSCRIPTIONS, Capability.REQUEST_PURCHASES}),
+    Role.SALES: frozenset(
+        _EVERYONE | {Capability.REGISTER_SUBSCRIPTIONS, Capability.REQUEST_PURCHASES, Capability.SYNC_CATALOG}
+    ),
     Role.APPROVER: frozenset(_EVERYONE | {Capability.APPROVE_PURCHASES}),
     Role.SUPPORT: frozenset(
         _EVERYONE
         | {
             Capability.REGISTER_SUBSCRIPTIONS,
+            Capability.SYNC_CATALOG,
             Capability.REFRESH_ORDERS,
             Capability.VIEW_BILLING,
             Capability.DOWNLOAD_INVOICES,

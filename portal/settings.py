@@ -229,6 +229,18 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL")
 # portal/data/unavailable_markets.csv. Set, it replaces that list (a new edition of Microsoft's page).
 UNAVAILABLE_MARKETS = env_list("PORTAL_UNAVAILABLE_MARKETS", [])
 
+# --- Catalog mirror ----------------------------------------------------------------------------------
+
+# How hard a catalog sync may press on Partner Center: at most this many calls in flight, and (0: no
+# pacing) at most this many calls a minute, which leaves room under Partner Center's 500 a minute for the
+# staff's own pages and the other jobs.
+CATALOG_SYNC_CONCURRENCY = env_int("PORTAL_CATALOG_SYNC_CONCURRENCY", 4, minimum=1, maximum=32)
+CATALOG_SYNC_CALLS_PER_MINUTE = env_int("PORTAL_CATALOG_SYNC_CALLS_PER_MINUTE", 400, minimum=0)
+# A mirror older than this is refreshed (products and SKUs read again, availabilities of new SKUs read);
+# one whose last full sync is older than the second is copied again in full.
+CATALOG_REFRESH_HOURS = env_int("PORTAL_CATALOG_REFRESH_HOURS", 24, minimum=1)
+CATALOG_FULL_SYNC_DAYS = env_int("PORTAL_CATALOG_FULL_SYNC_DAYS", 7, minimum=1)
+
 # --- Celery -----------------------------------------------------------------------------------------
 
 if REDIS_URL:
@@ -269,7 +281,7 @@ CELERY_TASK_DEFAULT_QUEUE = "portal"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Task modules besides each app's tasks.py, one per domain.
-CELERY_IMPORTS = ["portal.customer_tasks", "portal.registration_tasks"]
+CELERY_IMPORTS = ["portal.customer_tasks", "portal.registration_tasks", "catalog.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
     # Copies Partner Center's customer list into the portal (portal.customers.sync_customers).
@@ -280,6 +292,9 @@ CELERY_BEAT_SCHEDULE = {
     # Restarts the registration watcher for open requests whose follow-up message was lost (a worker
     # restarted, the broker was emptied): without it such a registration would wait forever.
     "registration-sweep": {"task": "portal.registration_tasks.sweep_registrations", "schedule": 30.0},
+    # Queues a refresh (or a full sync) of every catalog mirror that is due, and picks up syncs that
+    # stopped half-way (a worker restarted): see catalog.tasks.schedule_syncs.
+    "catalog-sync-schedule": {"task": "catalog.tasks.schedule_syncs", "schedule": 5 * 60.0},
 }
 
 # --- Logging ----------------------------------------------------------------------------------------

@@ -22,5 +22,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("portal.customer_urls")),
     path("", include("portal.registration_urls")),
+    path("", include("catalog.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -17,7 +17,7 @@ from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -32,7 +32,7 @@ from partnercenter import customers
 from partnercenter.errors import PartnerCenterError
 from portal import audit, celery_app, microsoft, partner_center
 from portal.forms import AuditFilterForm
-from portal.models import AuditEntry, WorkerHeartbeat
+from portal.models import AuditEntry, CustomerSubscription, WorkerHeartbeat
 from portal.roles import CAPABILITY_LABELS, Capability, requires
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,13 @@ def guid_arguments(*names: str) -> Callable[[_View], _View]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def subscription_or_404(customer_id: str, subscription_id: str) -> CustomerSubscription:
+    """The customer's subscription, or 404: a subscription of another customer is not found either."""
+    return get_object_or_404(
+        CustomerSubscription.objects.select_related("customer"), pk=subscription_id, customer_id=customer_id
+    )
 
 
 # Beat runs the heartbeat every minute; a worker silent for longer than this is reported as stale.
@@ -214,7 +221,7 @@ def microsoft_callback(request: HttpRequest) -> HttpResponse:
 def partner_center_check(request: HttpRequest) -> HttpResponse:
     """Ask Partner Center for one page of customers with the app's own token, and say how it went."""
     try:
-        page = next(customers.list_customer_pages(partner_center.transport(), size=1))
+        page = next(customers.list_customer_pages(partner_center.transport(for_page=True), size=1))
     except partner_center.NotConfigured as exc:
         messages.error(request, exc.user_message)
         return redirect("dashboard")

@@ -1,5 +1,7 @@
 """The portal speaks English and French: chosen by the browser, or in the footer, before or after sign-in."""
 
+import re
+
 from django.urls import reverse
 
 
@@ -30,10 +32,10 @@ def test_every_french_message_is_translated():
 
     po = (PROJECT / "locale" / "fr" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
     assert "#, fuzzy" not in po
-    # An empty msgstr followed by a blank line or a new entry is an untranslated message (the header's
-    # msgstr "" is followed by its own continuation lines, so it is not counted).
+    # An empty msgstr (or plural form) with no continuation lines after it is an untranslated message; a
+    # long translation starts with "" and goes on in the lines below, as gettext wraps it.
     entries = po.split("\n\n")[1:]
-    untranslated = [e for e in entries if e.rstrip().endswith('msgstr ""') or 'msgstr[0] ""\n' in e + "\n"]
+    untranslated = [e for e in entries if re.search(r'^msgstr(\[\d\])? ""\n(?!")', e + "\n", re.MULTILINE)]
     assert untranslated == []
 
 
