@@ -31,6 +31,18 @@ ACTION_LABELS = {
     "customer-refresh": _("Refreshed a customer from Partner Center"),
     "subscription-registration": _("Subscription registration"),
     "catalog-sync": _("Asked for a fresh copy of a market's catalog"),
+    "purchase-draft": _("Purchase request: draft"),
+    "purchase-awaiting-approval": _("Purchase request sent for approval"),
+    "purchase-approved": _("Purchase request approved"),
+    "purchase-rejected": _("Purchase request rejected"),
+    "purchase-cancelled": _("Purchase request cancelled"),
+    "purchase-checking-out": _("Purchase request checking out"),
+    "purchase-ordered": _("Purchase request ordered"),
+    "purchase-expired": _("Purchase request expired"),
+    "purchase-failed": _("Purchase request failed"),
+    "purchase-event": _("Purchase request"),
+    "order-refresh": _("Refreshed orders from Partner Center"),
+    "reservations-refresh": _("Refreshed reservations from Partner Center"),
 }
 
 

@@ -241,6 +241,12 @@ CATALOG_SYNC_CALLS_PER_MINUTE = env_int("PORTAL_CATALOG_SYNC_CALLS_PER_MINUTE", 
 CATALOG_REFRESH_HOURS = env_int("PORTAL_CATALOG_REFRESH_HOURS", 24, minimum=1)
 CATALOG_FULL_SYNC_DAYS = env_int("PORTAL_CATALOG_FULL_SYNC_DAYS", 7, minimum=1)
 
+# --- Purchasing -------------------------------------------------------------------------------------
+
+# How long a checkout worker holds a purchase request before another may take it over (orders.checkout).
+# It must exceed the longest Partner Center call with its retries (about three minutes).
+PORTAL_CHECKOUT_LEASE_SECONDS = env_int("PORTAL_CHECKOUT_LEASE_SECONDS", 300, minimum=1)
+
 # --- Celery -----------------------------------------------------------------------------------------
 
 if REDIS_URL:
@@ -281,7 +287,13 @@ CELERY_TASK_DEFAULT_QUEUE = "portal"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Task modules besides each app's tasks.py, one per domain.
-CELERY_IMPORTS = ["portal.customer_tasks", "portal.registration_tasks", "catalog.tasks"]
+CELERY_IMPORTS = [
+    "portal.customer_tasks",
+    "portal.registration_tasks",
+    "catalog.tasks",
+    "orders.checkout_tasks",
+    "orders.tracking_tasks",
+]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
     # Copies Partner Center's customer list into the portal (portal.customers.sync_customers).
@@ -295,6 +307,12 @@ CELERY_BEAT_SCHEDULE = {
     # Queues a refresh (or a full sync) of every catalog mirror that is due, and picks up syncs that
     # stopped half-way (a worker restarted): see catalog.tasks.schedule_syncs.
     "catalog-sync-schedule": {"task": "catalog.tasks.schedule_syncs", "schedule": 5 * 60.0},
+    # Re-sends checkout attempts whose message was lost or whose worker died (orders.checkout_tasks).
+    "checkout-sweep": {"task": "orders.checkout_tasks.sweep_checkouts", "schedule": 30.0},
+    # Reconciles the customers whose orders are not completed or not listed yet (Partner Center lists a
+    # new order up to 15 minutes after checkout): a few calls per customer, 50 customers a run at most.
+    # It also catches up when the follow-ups sent after a checkout were lost.
+    "order-reconcile": {"task": "orders.tracking_tasks.reconcile_open_orders", "schedule": 5 * 60.0},
 }
 
 # --- Logging ----------------------------------------------------------------------------------------

@@ -23,5 +23,7 @@ urlpatterns = [
     path("", include("portal.customer_urls")),
     path("", include("portal.registration_urls")),
     path("", include("catalog.urls")),
+    path("", include("orders.purchase_urls")),
+    path("", include("orders.order_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -97,6 +97,11 @@ def plan(fabrikam) -> CustomerSubscription:
 @pytest.fixture
 def skus(fabrikam, plan) -> dict[str, Sku]:
     """An available and a restricted VM SKU of Fabrikam's market, in its Azure plan mirror."""
+    return available_and_restricted_skus(fabrikam, plan)
+
+
+def available_and_restricted_skus(fabrikam: Customer, plan: CustomerSubscription) -> dict[str, Sku]:
+    """An available and a restricted VM SKU of the customer's market, mirrored, as Partner Center says."""
     available = restricted = None
     for item in inventory_of_vm_skus(fabrikam, plan.pk):
         if item.is_restricted and restricted is None:
