@@ -105,13 +105,16 @@ def refresh_order(
         found = pc_orders.get_order(pc_transport, local.customer_id, local.pk)
     except PartnerCenterError as exc:
         logger.warning("order %s not read: %s", local.pk, exc)
-        _audit_order(local, exc.user_message, request, actor, outcome=audit.Outcome.FAILURE, error=exc)
+        _audit(
+            ORDER_ACTION, local, exc.user_message, request, actor, outcome=audit.Outcome.FAILURE, error=exc
+        )
         raise
     with transaction.atomic():
         _write(local.customer_id, [found], timezone.now(), listed=False)
     local.refresh_from_db()
     correlation_id = found.meta.correlation_id if found.meta else ""
-    _audit_order(
+    _audit(
+        ORDER_ACTION,
         local,
         _("Order read from Partner Center: %(status)s.") % {"status": local.status_label},
         request,
@@ -148,7 +151,8 @@ def reconcile_customer(
         )
     except PartnerCenterError as exc:
         logger.warning("orders of %s not listed: %s", found_customer.pk, exc)
-        _audit_customer(
+        _audit(
+            ORDER_ACTION,
             found_customer,
             _("The order list could not be read: %(reason)s") % {"reason": exc.user_message},
             request,
@@ -178,7 +182,8 @@ def reconcile_customer(
             continue
         except PartnerCenterError as exc:
             logger.warning("order %s not read: %s", order.pk, exc)
-            _audit_customer(
+            _audit(
+                ORDER_ACTION,
                 found_customer,
                 _("Order %(order)s could not be read: %(reason)s")
                 % {"order": order.pk, "reason": exc.user_message},
@@ -208,7 +213,7 @@ def reconcile_customer(
     ) % {"listed": summary.listed, "added": summary.added, "newly": summary.newly_listed, "read": read}
     if not_found:
         message += " " + _("Partner Center does not know: %(ids)s.") % {"ids": ", ".join(not_found)}
-    _audit_customer(found_customer, message, request, actor, correlation_id=correlation_id)
+    _audit(ORDER_ACTION, found_customer, message, request, actor, correlation_id=correlation_id)
     return summary
 
 
@@ -252,7 +257,8 @@ def refresh_provisioning(
         )
     except PartnerCenterError as exc:
         logger.warning("provisioning status of order %s not read: %s", order.pk, exc)
-        _audit_order(
+        _audit(
+            ORDER_ACTION,
             order,
             _("The provisioning status could not be read: %(reason)s") % {"reason": exc.user_message},
             request,
@@ -282,7 +288,8 @@ def refresh_provisioning(
         )
         order.provisioning_read_at = now
         order.save(update_fields=["provisioning_status", "provisioning_read_at"])
-    _audit_order(
+    _audit(
+        ORDER_ACTION,
         order,
         _("Provisioning status read from Partner Center: %(status)s.") % {"status": order.provisioning_label},
         request,
@@ -335,7 +342,8 @@ def refresh_reservations(
         )
     except PartnerCenterError as exc:
         logger.warning("reservations of %s not read: %s", customer.pk, exc)
-        _audit_reservations(
+        _audit(
+            RESERVATIONS_ACTION,
             customer,
             _("The reservations could not be read: %(reason)s") % {"reason": exc.user_message},
             request,
@@ -371,7 +379,8 @@ def refresh_reservations(
         # A refresh by someone else at the same moment may have inserted some: theirs are as fresh.
         Reservation.objects.bulk_create(new, ignore_conflicts=True)
         Reservation.objects.bulk_update(changed, _RESERVATION_FIELDS)
-    _audit_reservations(
+    _audit(
+        RESERVATIONS_ACTION,
         customer,
         _("Reservations read from Partner Center: %(count)d, %(new)d new, %(gone)d no longer listed.")
         % {"count": len(wanted), "new": len(new), "gone": len(gone)},
@@ -557,87 +566,22 @@ def _clip(value: str | None, length: int) -> str:
 # --- audit ------------------------------------------------------------------------------------------------
 
 
-def _audit_order(
-    order: Order,
-    message: str,
-    request: HttpRequest | None,
-    actor: Actor,
-    *,
-    outcome: str = audit.Outcome.SUCCESS,
-    correlation_id: str = "",
-    error: PartnerCenterError | None = None,
-) -> None:
-    _record(
-        ORDER_ACTION,
-        obj=order,
-        object_repr=_("Order %(order)s (%(customer)s)") % {"order": order.pk, "customer": order.customer},
-        message=message,
-        request=request,
-        actor=actor,
-        outcome=outcome,
-        correlation_id=correlation_id,
-        error=error,
-    )
-
-
-def _audit_customer(
-    customer: Customer,
-    message: str,
-    request: HttpRequest | None,
-    actor: Actor,
-    *,
-    outcome: str = audit.Outcome.SUCCESS,
-    correlation_id: str = "",
-    error: PartnerCenterError | None = None,
-) -> None:
-    _record(
-        ORDER_ACTION,
-        obj=customer,
-        object_repr=str(customer),
-        message=message,
-        request=request,
-        actor=actor,
-        outcome=outcome,
-        correlation_id=correlation_id,
-        error=error,
-    )
-
-
-def _audit_reservations(
-    customer: Customer,
-    message: str,
-    request: HttpRequest | None,
-    actor: Actor,
-    *,
-    outcome: str = audit.Outcome.SUCCESS,
-    correlation_id: str = "",
-    error: PartnerCenterError | None = None,
-) -> None:
-    _record(
-        RESERVATIONS_ACTION,
-        obj=customer,
-        object_repr=str(customer),
-        message=message,
-        request=request,
-        actor=actor,
-        outcome=outcome,
-        correlation_id=correlation_id,
-        error=error,
-    )
-
-
-def _record(
+def _audit(
     action: str,
-    *,
     obj: Order | Customer,
-    object_repr: str,
     message: str,
     request: HttpRequest | None,
     actor: Actor,
-    outcome: str,
-    correlation_id: str,
-    error: PartnerCenterError | None,
+    *,
+    outcome: str = audit.Outcome.SUCCESS,
+    correlation_id: str = "",
+    error: PartnerCenterError | None = None,
 ) -> None:
+    object_repr = (
+        _("Order %(order)s (%(customer)s)") % {"order": obj.pk, "customer": obj.customer}
+        if isinstance(obj, Order)
+        else str(obj)
+    )
     audit.record(
         action,
         outcome=outcome,
