@@ -64,14 +64,16 @@ def mirror_skus(customer: Customer, scope: str, product_id: str, sku_ids: set[st
     return found
 
 
-def inventory_of_vm_skus(customer: Customer, subscription_id: str) -> Iterator[InventoryItem]:
+def inventory_of_vm_skus(
+    customer: Customer, subscription_id: str, scope: str = AZURE_PLAN_SCOPE
+) -> Iterator[InventoryItem]:
     """Every VM reservation SKU of the customer's market, with Partner Center's inventory answer."""
     transport = portal_partner_center.transport()
     products = pc_catalog.list_products(
         transport,
         country=customer.country,
         target_view=TargetView.AZURE_RESERVATIONS_VM,
-        reservation_scope=AZURE_PLAN_SCOPE,
+        reservation_scope=scope or None,
     )
     for product in products:
         yield from pc_catalog.check_inventory(
@@ -100,10 +102,12 @@ def skus(fabrikam, plan) -> dict[str, Sku]:
     return available_and_restricted_skus(fabrikam, plan)
 
 
-def available_and_restricted_skus(fabrikam: Customer, plan: CustomerSubscription) -> dict[str, Sku]:
+def available_and_restricted_skus(
+    fabrikam: Customer, plan: CustomerSubscription, scope: str = AZURE_PLAN_SCOPE
+) -> dict[str, Sku]:
     """An available and a restricted VM SKU of the customer's market, mirrored, as Partner Center says."""
     available = restricted = None
-    for item in inventory_of_vm_skus(fabrikam, plan.pk):
+    for item in inventory_of_vm_skus(fabrikam, plan.pk, scope):
         if item.is_restricted and restricted is None:
             restricted = item
         if not item.is_restricted and available is None:
@@ -117,7 +121,7 @@ def available_and_restricted_skus(fabrikam: Customer, plan: CustomerSubscription
     mirrored = {
         (product_id, sku_id): row
         for product_id, sku_ids in wanted.items()
-        for sku_id, row in mirror_skus(fabrikam, AZURE_PLAN_SCOPE, product_id, sku_ids).items()
+        for sku_id, row in mirror_skus(fabrikam, scope, product_id, sku_ids).items()
     }
     return {
         "available": mirrored[available.product_id, available.sku_id],

@@ -12,7 +12,7 @@ import time
 import pytest
 from django.db import connection
 
-from catalog.models import Sku
+from catalog.models import LEGACY_SCOPE, Sku
 from orders import approvals, carts, checkout, checkout_tasks
 from orders.carts import LineChoice
 from orders.models import Approval, Order, PurchaseLine, PurchaseRequest
@@ -419,3 +419,18 @@ def test_a_throttled_answer_with_a_long_retry_after_is_not_retried_sooner(
     waited = (purchase.next_attempt_at - purchase.state_changed_at).total_seconds()
     assert waited >= 89
     assert checkout.due() == []
+
+
+def test_a_legacy_subscription_buys_with_its_own_availabilities(partner_center, personas):
+    adventure_works = mirror_customer("Adventure Works Cycles")
+    legacy = adventure_works.subscriptions.get(kind=CustomerSubscription.Kind.LEGACY)
+    sku = available_and_restricted_skus(adventure_works, legacy, LEGACY_SCOPE)["available"]
+    purchase = approved(adventure_works, legacy, personas, choice(sku))
+    assert purchase.reservation_scope == "" and purchase.currency_code == "GBP"
+
+    outcome = checkout.run(purchase.pk, transport())
+
+    assert outcome.state == State.ORDERED
+    assert orders_made(partner_center, purchase) == 1
+    order = Order.objects.get(purchase_request=purchase)
+    assert order.currency_code == "GBP"
