@@ -16,7 +16,6 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from orders import carts, transitions
@@ -41,9 +40,9 @@ def awaiting_approval() -> QuerySet[PurchaseRequest]:
     )
 
 
-def money(amount: object, currency: str) -> str:
-    """An amount with its currency, in the reader's locale."""
-    return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}".strip()
+def display_name(user: AbstractBaseUser) -> str:
+    """How staff are named in messages, as the pages name them: full name, else the login."""
+    return getattr(user, "get_full_name", lambda: "")() or user.get_username()
 
 
 def refusal(user: AbstractBaseUser, purchase: PurchaseRequest) -> str | None:
@@ -71,8 +70,8 @@ def limit_refusal(user: AbstractBaseUser, purchase: PurchaseRequest) -> str | No
         }
     if purchase.quoted_total > limit.max_amount:
         return _("This request (%(total)s) is above your approval limit of %(limit)s.") % {
-            "total": money(purchase.quoted_total, purchase.currency_code),
-            "limit": money(limit.max_amount, limit.currency_code),
+            "total": carts.money(purchase.quoted_total, purchase.currency_code),
+            "limit": carts.money(limit.max_amount, limit.currency_code),
         }
     return None
 
@@ -119,7 +118,7 @@ def approve(
             notify_requester(
                 locked,
                 _("%(reference)s was approved by %(approver)s; it is being checked out.")
-                % {"reference": locked.reference, "approver": by.get_username()},
+                % {"reference": locked.reference, "approver": display_name(by)},
             )
             from orders import checkout_tasks
 
@@ -177,7 +176,7 @@ def reject(
         notify_requester(
             locked,
             _("%(reference)s was rejected by %(approver)s: %(comment)s")
-            % {"reference": locked.reference, "approver": by.get_username(), "comment": comment},
+            % {"reference": locked.reference, "approver": display_name(by), "comment": comment},
         )
     return approval
 
@@ -192,16 +191,12 @@ def approvers() -> QuerySet:
 
 
 def notify_approvers(purchase: PurchaseRequest) -> None:
-    total = (
-        money(purchase.quoted_total, purchase.currency_code)
-        if purchase.quoted_total is not None
-        else _("no price quoted")
-    )
+    total = carts.quoted_total(purchase)
     message = _("%(reference)s for %(customer)s (%(total)s) awaits your approval, from %(requester)s.") % {
         "reference": purchase.reference,
         "customer": purchase.customer.company_name,
         "total": total,
-        "requester": purchase.requester.get_username(),
+        "requester": display_name(purchase.requester),
     }
     link = reverse("purchase-request", args=[purchase.pk])
     for user in approvers().exclude(pk=purchase.requester_id):
@@ -216,10 +211,6 @@ def notify_requester(purchase: PurchaseRequest, message: str) -> None:
 
 
 def _approval_message(purchase: PurchaseRequest, comment: str) -> str:
-    total = (
-        money(purchase.quoted_total, purchase.currency_code)
-        if purchase.quoted_total is not None
-        else _("no price quoted")
-    )
+    total = carts.quoted_total(purchase)
     text = _("Approved: %(total)s.") % {"total": total}
     return f"{text} {comment.strip()}" if comment.strip() else text

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -369,7 +370,7 @@ def sync_cart(
     apply_cart(purchase, cart)
     message = _("Cart written to Partner Center: %(count)s line(s), %(total)s.") % {
         "count": len(cart.line_items),
-        "total": _total_text(purchase),
+        "total": quoted_total(purchase),
     }
     if replaced_expired:
         message = _("The previous cart had expired; a new cart was created.") + " " + message
@@ -511,10 +512,16 @@ def _prices(pricing: Any, quantity: int) -> tuple[Decimal | None, Decimal | None
     return unit, extended
 
 
-def _total_text(purchase: PurchaseRequest) -> str:
+def money(amount: object, currency: str) -> str:
+    """An amount with its currency, in the reader's locale."""
+    return f"{number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}".strip()
+
+
+def quoted_total(purchase: PurchaseRequest) -> str:
+    """The request's quoted total in words: the amount with its currency, or that none was quoted."""
     if purchase.quoted_total is None:
         return _("no price quoted")
-    return f"{purchase.quoted_total:.2f} {purchase.currency_code}"
+    return money(purchase.quoted_total, purchase.currency_code)
 
 
 # --- submitting, rebuilding, cancelling -----------------------------------------------------------------
@@ -557,7 +564,7 @@ def submit(
         http_request=http_request,
         expected=State.DRAFT,
         note=note.strip()[:2000],
-        message=_("Sent for approval: %(total)s.") % {"total": _total_text(purchase)},
+        message=_("Sent for approval: %(total)s.") % {"total": quoted_total(purchase)},
     )
     from orders import approvals  # approvals imports this module
 

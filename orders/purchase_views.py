@@ -59,18 +59,6 @@ REQUEST_REGION = "purchase-request"
 STATE_REGION = "purchase-state"
 # While these last, a worker is about to check the request out or is doing it: the state region polls.
 POLLING_STATES = frozenset({State.APPROVED, State.CHECKING_OUT})
-# How a state looks: one of the portal's status styles (ok, bad, info).
-STATE_STYLES = {
-    State.DRAFT: "info",
-    State.AWAITING_APPROVAL: "info",
-    State.APPROVED: "ok",
-    State.CHECKING_OUT: "info",
-    State.ORDERED: "ok",
-    State.REJECTED: "bad",
-    State.CANCELLED: "bad",
-    State.EXPIRED: "bad",
-    State.FAILED: "bad",
-}
 # What a refused action can raise; each carries `user_message`, words safe to show staff.
 REFUSALS = (PurchaseError, PartnerCenterError, partner_center.NotConfigured)
 
@@ -150,7 +138,7 @@ class LineRow:
 
 
 def _money(amount: object, currency: str) -> str:
-    return approvals.money(amount, currency) if amount is not None else ""
+    return carts.money(amount, currency) if amount is not None else ""
 
 
 def _order_url(order: Order | None) -> str:
@@ -195,7 +183,6 @@ def _state_context(purchase: PurchaseRequest) -> dict[str, object]:
     """What the state region shows: all its polling reads."""
     return {
         "purchase": purchase,
-        "state_style": STATE_STYLES.get(purchase.state, "info"),
         "polling": purchase.state in POLLING_STATES,
     }
 
@@ -516,7 +503,7 @@ def purchase_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": [(purchase, STATE_STYLES.get(purchase.state, "info"), _total(purchase)) for purchase in page],
+        "rows": [(purchase, _total(purchase)) for purchase in page],
         "query": query.urlencode(),
     }
     template = "orders/purchases.html#results" if request.htmx else "orders/purchases.html"

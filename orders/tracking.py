@@ -134,10 +134,10 @@ def reconcile_customer(
     """Bring the customer's local orders in line with Partner Center's list of them.
 
     Every listed order is stored (source LIST for one the portal did not know; an order known from checkout
-    gets `listed_at` the first time the list gives it). Then every local order of the customer still open
-    after that (bought here but not listed yet, or listed as still pending) is read by id. Nothing local
-    is deleted. Raises Customer.DoesNotExist, or a PartnerCenterError (audited) for the list call or a
-    read that failed for another reason than "not found"; what was read before it is kept.
+    gets `listed_at` the first time the list gives it). Then every local order of the customer still
+    open that the list did not give (bought here, not listed yet) is read by id, for up to FOLLOW_FOR.
+    Nothing local is deleted. Raises Customer.DoesNotExist, or a PartnerCenterError (audited) for the list
+    call or a read that failed for another reason than "not found"; what was read before it is kept.
     """
     found_customer = customer if isinstance(customer, Customer) else Customer.objects.get(pk=customer)
     pc_transport = transport or partner_center.transport()
@@ -164,8 +164,12 @@ def reconcile_customer(
     with transaction.atomic():
         written = _write(found_customer.pk, listed, now, listed=True)
 
+    # What the list just gave needs no second read; older orders still open are left to staff's refresh.
     still_open = list(
-        Order.objects.filter(customer=found_customer).exclude(status__in=FINAL_STATUSES).order_by("pk")
+        Order.objects.filter(customer=found_customer, recorded_at__gte=now - FOLLOW_FOR)
+        .exclude(status__in=FINAL_STATUSES)
+        .exclude(pk__in=[order.id for order in listed if order.id])
+        .order_by("pk")
     )
     not_found: list[str] = []
     read = 0

@@ -119,8 +119,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database: integration tests start real Celery workers in
     # other processes, and they must see the rows the test wrote.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
-    # Web, worker and beat write to the same file: wait for the lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web, worker and beat write to the same file: wait for the lock instead of failing at once. A
+    # transaction that reads before it writes would otherwise fail at once ("database is locked") when it
+    # needs the write lock another process holds: IMMEDIATE takes the lock when the transaction begins.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker -----------------------------------------------------------------

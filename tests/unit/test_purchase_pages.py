@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import AZURE_PLAN_SCOPE, Availability, Mirror, Sku
-from orders import approvals
+from orders import carts
 from orders.models import Approval, ApprovalLimit, PurchaseLine, PurchaseRequest
 from partnercenter.config import PartnerCenterConfig
 from portal.models import AuditEntry, Customer, CustomerSubscription, Notification
@@ -837,8 +837,8 @@ def test_sales_add_a_line_and_see_the_quoted_price_and_the_carts_expiry(
 
     html = html_of(client.get(page_url(purchase)))
     assert f"Added 2 x {line.title} to {purchase.reference}." in html
-    assert approvals.money(purchase.quoted_total, "USD") in html
-    assert approvals.money(line.unit_price, "USD") in html
+    assert carts.money(purchase.quoted_total, "USD") in html
+    assert carts.money(line.unit_price, "USD") in html
     assert "(in 6 days)" in html  # 7 days from the cart's creation, a moment ago
     assert 'data-testid="out-of-sync"' not in html
     timeline = html[html.index('data-testid="timeline"') :]
@@ -921,7 +921,7 @@ def test_submitted_requests_reach_the_approvers_queue(
     client.force_login(personas["approver"])
     queue = html_of(client.get(reverse("purchase-approvals")))
     assert purchase.reference in queue
-    assert approvals.money(purchase.quoted_total, "USD") in queue
+    assert carts.money(purchase.quoted_total, "USD") in queue
     assert "you can approve it" in queue
     page = html_of(client.get(page_url(purchase)))
     assert "For the Q3 migration" in page
