@@ -132,6 +132,8 @@ def event(
 
 def timeline(purchase: PurchaseRequest) -> QuerySet[AuditEntry]:
     """The request's history, oldest first: every move and event the audit trail holds for it."""
-    return AuditEntry.objects.filter(object_type=OBJECT_TYPE, object_id=str(purchase.pk)).order_by(
-        "created_at", "id"
+    return (
+        AuditEntry.objects.filter(object_type=OBJECT_TYPE, object_id=str(purchase.pk))
+        .select_related("actor")
+        .order_by("created_at", "id")
     )
