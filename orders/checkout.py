@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,12 +69,18 @@ def run(request_id: int, transport: Transport) -> Outcome:
     """One attempt at checking out the request, if it is due and no other worker holds it."""
     purchase = _claim(request_id)
     if purchase is None:
-        current = (
-            PurchaseRequest.objects.filter(pk=request_id).values_list("state", "next_attempt_at").first()
-        )
-        if current is None:
-            return Outcome("gone")
-        return Outcome(current[0], detail="not claimed")
+        current = PurchaseRequest.objects.filter(pk=request_id).values_list("state", flat=True).first()
+        return Outcome("gone") if current is None else Outcome(current, detail="not claimed")
+    try:
+        return _attempt(purchase, transport)
+    except Exception:
+        # Not Partner Center's doing (the database, a bug): hand the request back for a retry soon rather
+        # than leave it held until the lease lapses. Checking out again is safe: the cart is bought once.
+        _release(purchase.pk)
+        raise
+
+
+def _attempt(purchase: PurchaseRequest, transport: Transport) -> Outcome:
     approval = purchase.latest_approval()
     problem = _differs_from_approval(purchase, approval)
     if problem:
@@ -94,6 +100,15 @@ def run(request_id: int, transport: Transport) -> Outcome:
                 return record_result(purchase, approval, CartCheckoutResult(orders=tuple(found)))
         return _call_failed(purchase, exc)
     return record_result(purchase, approval, result)
+
+
+def _release(request_id: int) -> None:
+    try:
+        PurchaseRequest.objects.filter(pk=request_id, state=State.CHECKING_OUT).update(
+            checkout_lease_until=None, next_attempt_at=None
+        )
+    except DatabaseError:
+        logger.exception("purchase %s: the checkout lease could not be released; it lapses", request_id)
 
 
 def record_result(purchase: PurchaseRequest, approval: Approval, result: CartCheckoutResult) -> Outcome:

@@ -32,9 +32,10 @@ def _transport_for(config: PartnerCenterConfig, for_page: bool) -> Transport:
     return Transport.from_config(config, retry=PAGE_RETRY if for_page else None)
 
 
-def transport(*, for_page: bool = False) -> Transport:
-    """The process's transport; `for_page` when a person waits on the answer (a tighter retry policy)."""
+def transport(*, for_page: bool = False, for_queue: bool = False) -> Transport:
+    """The process's transport. `for_page` when a person waits on the answer, `for_queue` when a worker has
+    other work waiting behind this call: both get the tighter policy that hands a long wait back."""
     config: PartnerCenterConfig = settings.PARTNER_CENTER
     if not config.is_configured:
         raise NotConfigured
-    return _transport_for(config, for_page)
+    return _transport_for(config, for_page or for_queue)
