@@ -336,8 +336,7 @@ def sync_cart(
     purchase = PurchaseRequest.objects.select_related("customer").get(pk=purchase.pk)
     if purchase.state != State.DRAFT:
         raise transitions.IllegalTransition(purchase.state, State.DRAFT)
-    lines = list(purchase.lines.all())
-    if not lines:
+    if not purchase.lines.exists():
         PurchaseRequest.objects.filter(pk=purchase.pk).update(
             cart_synced=True, quoted_total=None, last_error="", last_error_code=""
         )

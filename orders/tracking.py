@@ -35,7 +35,7 @@ from orders.models import Order, OrderLine, Reservation
 from partnercenter import entitlements
 from partnercenter import orders as pc_orders
 from partnercenter.auth import TokenProvider
-from partnercenter.enums import OrderStatus, ProvisioningStatus
+from partnercenter.enums import EntitlementType, OrderStatus, ProvisioningStatus
 from partnercenter.errors import NotFound, PartnerCenterError
 from partnercenter.paging import iter_pages
 from partnercenter.transport import Operation, Transport
@@ -62,7 +62,6 @@ FOLLOW_FOR = timedelta(days=7)
 # checkouts waiting behind it need.
 READS_PER_RUN = 20
 # The query of the entitlements call for reservations (reference §6.21; partnercenter.entitlements).
-_RESERVATIONS_QUERY = {"entitlementType": "reservedInstance", "showExpiry": "true"}
 _RESERVED_ARTIFACTS = ("reservedinstance", "virtualmachinereservedinstance")
 
 Actor = AbstractBaseUser | AnonymousUser | None
@@ -345,7 +344,9 @@ def refresh_reservations(
             entitlements.LIST_ENTITLEMENTS,
             pc.Entitlement.from_json,
             entitlements.LIST_ENTITLEMENTS.path_for(customer_id=customer.pk),
-            params=_RESERVATIONS_QUERY,
+            params=entitlements.list_query(
+                entitlement_type=EntitlementType.RESERVED_INSTANCE, show_expiry=True
+            ),
             token=token,
         )
     except PartnerCenterError as exc:

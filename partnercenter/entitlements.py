@@ -40,16 +40,24 @@ def list_entitlements(
     token: TokenProvider | None = None,
 ) -> Iterator[Entitlement]:
     """The customer's entitlements (reserved instances: EntitlementType.RESERVED_INSTANCE). App+User only."""
+    params = list_query(entitlement_type=entitlement_type, show_expiry=show_expiry)
+    path = LIST_ENTITLEMENTS.path_for(customer_id=customer_id)
+    return iter_items(
+        iter_pages(transport, LIST_ENTITLEMENTS, Entitlement.from_json, path=path, params=params, token=token)
+    )
+
+
+def list_query(
+    *, entitlement_type: EntitlementType | str | None = None, show_expiry: bool | None = None
+) -> dict[str, str]:
+    """The query of LIST_ENTITLEMENTS, for callers that page through it themselves."""
     params: dict[str, str] = {}
     kind = EntitlementType.parse(entitlement_type)
     if kind is not None:
         params["entitlementType"] = _TYPE_QUERY.get(kind, kind.value)
     if show_expiry is not None:
         params["showExpiry"] = "true" if show_expiry else "false"
-    path = LIST_ENTITLEMENTS.path_for(customer_id=customer_id)
-    return iter_items(
-        iter_pages(transport, LIST_ENTITLEMENTS, Entitlement.from_json, path=path, params=params, token=token)
-    )
+    return params
 
 
 def get_reservation_details(
