@@ -262,7 +262,6 @@ def _differs_from_approval(purchase: PurchaseRequest, approval: Approval | None)
 
 
 def _call_failed(purchase: PurchaseRequest, exc: PartnerCenterError) -> Outcome:
-    correlation_id = exc.correlation_id or ""
     if isinstance(exc, errors.NotFound) and exc.code == errors.CART_NOT_FOUND:
         # An ordered cart is kept, so a cart Partner Center no longer knows was never ordered.
         return _end(
@@ -320,7 +319,6 @@ def _call_failed(purchase: PurchaseRequest, exc: PartnerCenterError) -> Outcome:
         )
         % {"reason": exc.user_message},
         exc,
-        correlation_id=correlation_id,
     )
 
 
@@ -353,16 +351,8 @@ def _end(
     state: str,
     reason: str,
     exc: PartnerCenterError,
-    *,
-    correlation_id: str = "",
 ) -> Outcome:
-    return _fail(
-        purchase,
-        reason,
-        state=state,
-        code=exc.code or "",
-        correlation_id=exc.correlation_id or correlation_id,
-    )
+    return _fail(purchase, reason, state=state, code=exc.code or "", correlation_id=exc.correlation_id or "")
 
 
 def _fail(
