@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from orders import carts, transitions
 from orders.models import Approval, ApprovalLimit, PurchaseRequest
 from orders.transitions import IllegalTransition, PurchaseError
 from portal import notifications
-from portal.roles import Capability
+from portal.roles import Capability, holders
 
 logger = logging.getLogger(__name__)
 
@@ -183,11 +182,7 @@ def reject(
 
 def approvers() -> QuerySet:
     """Active staff who may approve purchases."""
-    perm = Q(
-        groups__permissions__codename=Capability.APPROVE_PURCHASES.value,
-        groups__permissions__content_type__app_label="portal",
-    )
-    return get_user_model().objects.filter(perm | Q(is_superuser=True), is_active=True).distinct()
+    return holders(Capability.APPROVE_PURCHASES)
 
 
 def notify_approvers(purchase: PurchaseRequest) -> None:

@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -32,7 +32,6 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog.models import Sku
 from orders import tracking
 from orders.models import BILLING_CYCLE_LABELS, Order, Reservation
-from partnercenter.auth import DelegatedToken
 from partnercenter.errors import PartnerCenterError
 from portal import microsoft, partner_center
 from portal.models import Customer
@@ -90,37 +89,6 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     ):
         return redirect(back)
     return redirect(default)
-
-
-# --- the viewer's own Partner Center access (App+User) ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Access:
-    """The viewer's App+User token, or why there is none (for the page to say what to do)."""
-
-    token: DelegatedToken | None
-    configured: bool = True
-    session_ended: bool = False  # signed in with Microsoft once, but the session is over
-    problem: str = ""  # the token could not be had for another reason (Microsoft unreachable, ...)
-
-
-def _access(request: HttpRequest) -> Access:
-    if not microsoft.is_enabled():
-        return Access(None, configured=False)
-    try:
-        token = microsoft.delegated_token(request.user)
-    except PartnerCenterError as exc:
-        logger.warning("delegated token of %s not obtained: %s", request.user, exc)
-        return Access(None, problem=exc.user_message)
-    if token is not None:
-        return Access(token)
-    return Access(None, session_ended=microsoft.delegated_status(request.user).signed_in_with_microsoft)
-
-
-def _sign_in_url(back: str) -> str:
-    """Microsoft's sign-in, coming back to `back` (a path of this site)."""
-    return f"{reverse('microsoft-sign-in')}?{urlencode({'next': back})}"
 
 
 # --- the list of orders ----------------------------------------------------------------------------------
@@ -286,7 +254,7 @@ def order_provisioning(request: HttpRequest, customer_id: str, order_id: str) ->
     session; without one, say how to get one. The order page loads this region (htmx), or links to it."""
     order = _order_or_404(customer_id, order_id)
     order_url = reverse("order", args=[order.customer_id, order.pk])
-    access = _access(request)
+    access = microsoft.page_access(request)
     problem = access.problem
     if access.token is not None:
         try:
@@ -301,7 +269,7 @@ def order_provisioning(request: HttpRequest, customer_id: str, order_id: str) ->
         "access": access,
         "provisioning_read_now": access.token is not None and not problem,
         "provisioning_problem": problem,
-        "sign_in_url": _sign_in_url(order_url),
+        "sign_in_url": microsoft.sign_in_url(order_url),
     }
     template = "orders/order.html#provisioning" if request.htmx else "orders/order.html"
     response = render(request, template, context)
@@ -392,8 +360,10 @@ def customer_reservations(request: HttpRequest, customer_id: str) -> HttpRespons
         "rows": rows,
         "last_read": customer.reservations.aggregate(last=Max("read_at"))["last"],
         # Only who may refresh is told about their Microsoft session (reading it may renew the token).
-        "access": _access(request) if request.user.has_perm(Capability.REFRESH_ORDERS.perm) else None,
-        "sign_in_url": _sign_in_url(page_url),
+        "access": (
+            microsoft.page_access(request) if request.user.has_perm(Capability.REFRESH_ORDERS.perm) else None
+        ),
+        "sign_in_url": microsoft.sign_in_url(page_url),
     }
     return render(request, "orders/reservations.html", context)
 
@@ -405,7 +375,7 @@ def customer_reservations_refresh(request: HttpRequest, customer_id: str) -> Htt
     """Read the customer's reservations (entitlements) from Partner Center now, with the viewer's own
     Microsoft session."""
     customer = _customer_or_404(customer_id)
-    access = _access(request)
+    access = microsoft.page_access(request)
     if access.token is None:
         if not access.configured:
             messages.error(request, str(partner_center.NotConfigured.user_message))

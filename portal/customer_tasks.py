@@ -38,7 +38,11 @@ def retry_countdown(exc: PartnerCenterError, retries: int) -> float:
     return max(backoff, exc.retry_after or 0.0)
 
 
-def _run(task: Task, name: str, work: Callable[[Transport], T], *, retry: bool = True) -> T | None:
+def run_with_retries(
+    task: Task, name: str, work: Callable[[Transport], T], *, retry: bool = True
+) -> T | None:
+    """Run `work` with the process's transport inside a task: nothing when Partner Center is not configured;
+    a throttled, failing or unreachable Partner Center retried later (or left to the next run)."""
     try:
         transport = partner_center.transport()
     except partner_center.NotConfigured:
@@ -58,14 +62,14 @@ def _run(task: Task, name: str, work: Callable[[Transport], T], *, retry: bool =
 @shared_task(bind=True, name="portal.customer_tasks.sync_customers", max_retries=3, ignore_result=True)
 def sync_customers(self: Task) -> int | None:
     """Copy the customer list (beat, every 15 minutes). Returns how many customers were listed."""
-    sync = _run(self, "sync_customers", customers.sync_customers)
+    sync = run_with_retries(self, "sync_customers", customers.sync_customers)
     return sync.items if sync is not None else None
 
 
 @shared_task(bind=True, name="portal.customer_tasks.refresh_customer", max_retries=5, ignore_result=True)
 def refresh_customer(self: Task, customer_id: str) -> str | None:
     """Read one customer in full from Partner Center."""
-    customer = _run(
+    customer = run_with_retries(
         self, "refresh_customer", lambda transport: customers.refresh_customer(transport, customer_id)
     )
     return customer.pk if customer is not None else None
@@ -75,7 +79,7 @@ def refresh_customer(self: Task, customer_id: str) -> str | None:
 def fill_customer_details(self: Task, limit: int = DETAILS_PER_RUN) -> int | None:
     """Read the details (hence the country) of customers never read yet, a few at a time (beat, every 5
     minutes). Not retried: a retry could overlap the next run, which continues where this one stopped."""
-    return _run(
+    return run_with_retries(
         self,
         "fill_customer_details",
         lambda transport: customers.fill_customer_details(transport, limit=limit),

@@ -6,6 +6,7 @@ token cache on the server, sealed, in MicrosoftIdentity; the browser only ever h
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,15 +18,19 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from partnercenter import auth as pc_auth
 from partnercenter.config import PartnerCenterConfig
-from partnercenter.errors import AuthenticationError
+from partnercenter.errors import AuthenticationError, PartnerCenterError
 from portal.models import MicrosoftIdentity
 from portal.roles import Role
 from portal.sealing import seal, unseal
+
+logger = logging.getLogger(__name__)
 
 _FLOW_SESSION_KEY = "microsoft_sign_in_flow"
 
@@ -188,3 +193,36 @@ def _delegated(identity: MicrosoftIdentity) -> pc_auth.DelegatedToken | None:
 def forget(user: Any) -> None:
     """Drop the staff member's Partner Center tokens (at sign-out)."""
     MicrosoftIdentity.objects.filter(user=user).update(token_cache="", account_id="")
+
+
+# --- the viewer's own Partner Center access, for pages --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DelegatedAccess:
+    """The viewer's App+User token, or why there is none (for the page to say what to do: see
+    templates/portal/_microsoft_session.html)."""
+
+    token: pc_auth.DelegatedToken | None
+    configured: bool = True
+    session_ended: bool = False  # signed in with Microsoft once, but the session is over
+    problem: str = ""  # the token could not be had for another reason (Microsoft unreachable, ...)
+
+
+def page_access(request: HttpRequest) -> DelegatedAccess:
+    """The signed-in viewer's App+User token, for a page that reads what Partner Center gives only to it."""
+    if not is_enabled():
+        return DelegatedAccess(None, configured=False)
+    try:
+        token = delegated_token(request.user)
+    except PartnerCenterError as exc:
+        logger.warning("delegated token of %s not obtained: %s", request.user, exc)
+        return DelegatedAccess(None, problem=exc.user_message)
+    if token is not None:
+        return DelegatedAccess(token)
+    return DelegatedAccess(None, session_ended=delegated_status(request.user).signed_in_with_microsoft)
+
+
+def sign_in_url(back: str) -> str:
+    """Microsoft's sign-in, coming back to `back` (a path of this site)."""
+    return f"{reverse('microsoft-sign-in')}?{urlencode({'next': back})}"

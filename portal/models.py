@@ -43,6 +43,10 @@ ACTION_LABELS = {
     "purchase-event": _("Purchase request"),
     "order-refresh": _("Refreshed orders from Partner Center"),
     "reservations-refresh": _("Refreshed reservations from Partner Center"),
+    "invoice-sync": _("Read the invoices from Partner Center"),
+    "invoice-summaries": _("Read the balance per currency from Partner Center"),
+    "invoice-export": _("Exported invoice line items"),
+    "invoice-statement": _("Downloaded an invoice statement"),
 }
 
 

@@ -28,7 +28,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
     NavEntry("catalog", _("Catalog"), Capability.VIEW_CATALOG, "catalog"),
     NavEntry("purchases", _("Purchases"), Capability.VIEW_PURCHASES, "purchases"),
     NavEntry("orders", _("Orders"), Capability.VIEW_ORDERS, "orders"),
-    NavEntry("billing", _("Billing"), Capability.VIEW_BILLING, None),
+    NavEntry("billing", _("Billing"), Capability.VIEW_BILLING, "billing"),
     NavEntry("audit", _("Audit"), Capability.VIEW_AUDIT, "audit"),
     NavEntry("staff", _("Staff"), Capability.MANAGE_STAFF, "admin:auth_user_changelist"),
 )

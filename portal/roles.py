@@ -12,9 +12,11 @@ from enum import StrEnum
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -145,6 +147,15 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> list[Role]:
         return []
     names = {group.name for group in user.groups.all()}  # type: ignore[attr-defined]
     return [role for role in Role if role.value in names]
+
+
+def holders(capability: Capability) -> QuerySet:
+    """Active users who hold the capability (through a role, or as superusers)."""
+    granted = Q(
+        groups__permissions__codename=capability.value,
+        groups__permissions__content_type__app_label="portal",
+    )
+    return get_user_model().objects.filter(granted | Q(is_superuser=True), is_active=True).distinct()
 
 
 _View = TypeVar("_View", bound=Callable[..., HttpResponse])

@@ -295,6 +295,7 @@ CELERY_IMPORTS = [
     "catalog.tasks",
     "orders.checkout_tasks",
     "orders.tracking_tasks",
+    "billing.tasks",
 ]
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
@@ -315,6 +316,8 @@ CELERY_BEAT_SCHEDULE = {
     # new order up to 15 minutes after checkout): a few calls per customer, 50 customers a run at most.
     # It also catches up when the follow-ups sent after a checkout were lost.
     "order-reconcile": {"task": "orders.tracking_tasks.reconcile_open_orders", "schedule": 5 * 60.0},
+    # Picks up new invoices (Microsoft issues them monthly) and the balance; two calls a run.
+    "invoice-sync": {"task": "billing.tasks.sync_invoices", "schedule": 30 * 60.0},
 }
 
 # --- Logging ----------------------------------------------------------------------------------------

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("orders.purchase_urls")),
     path("", include("orders.order_urls")),
+    path("", include("billing.urls")),
     path("admin/", admin.site.urls),
 ]
