@@ -302,6 +302,9 @@ def invoice_page(request: HttpRequest, invoice_id: str) -> HttpResponse:
         "with_trace": kind is billing_lines.ONE_TIME,
         "export_query": first_query.urlencode(),
     }
+    if request.user.has_perm(Capability.DOWNLOAD_INVOICES.perm) and not request.htmx:
+        # The statement is App+User only: offer it to who has a session, say how to get one to the others.
+        context |= {"access": microsoft.page_access(request), "sign_in_url": microsoft.sign_in_url(here)}
     htmx = request.htmx
     wants_results = bool(htmx) and htmx.target == RESULTS_TARGET and not htmx.history_restore_request
     response = render(

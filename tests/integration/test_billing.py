@@ -312,6 +312,8 @@ def test_the_statement_is_a_pdf_streamed_with_the_viewers_own_session_and_audite
 ):
     sync.sync_invoices()
     invoice = Invoice.objects.first()
+    page = microsoft_client.get(reverse("billing-invoice", args=[invoice.pk])).content.decode()
+    assert 'data-testid="statement"' in page and "statement-needs-session" not in page
     response = microsoft_client.get(reverse("billing-statement", args=[invoice.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="Invoice_{invoice.pk}.pdf"'
@@ -324,6 +326,8 @@ def test_the_statement_is_a_pdf_streamed_with_the_viewers_own_session_and_audite
 def test_without_a_session_the_statement_is_not_asked_for_and_the_page_says_why(partner_center, support):
     sync.sync_invoices()
     invoice = Invoice.objects.first()
+    page = support.get(reverse("billing-invoice", args=[invoice.pk])).content.decode()
+    assert 'data-testid="statement"' not in page and "Sign in with Microsoft" in page
     response = support.get(reverse("billing-statement", args=[invoice.pk]), follow=True)
     assert calls(partner_center, STATEMENT) == 0
     assert "sign in with Microsoft" in response.content.decode()

@@ -100,7 +100,8 @@ def test_an_invoice_page_without_partner_center_says_so_and_keeps_the_invoice(su
     assert response.status_code == 200
     html = response.content.decode()
     assert "Invoice G000000001" in html and "Partner Center is not configured" in html
-    assert "Download the statement (PDF)" in html  # Support may download
+    # Support may download statements, with a Microsoft session: none without Partner Center.
+    assert "Download the statement (PDF)" not in html and 'data-testid="statement-needs-session"' in html
 
 
 def test_one_time_invoices_are_found_by_their_linked_name_too(support, invoices):
