@@ -374,18 +374,14 @@ def invoice_statement(request: HttpRequest, invoice_id: str) -> HttpResponse:
     invoice = _invoice_or_404(invoice_id)
     access = microsoft.page_access(request)
     if access.token is None:
-        if not access.configured:
-            messages.error(request, str(partner_center.NotConfigured.user_message))
-        elif access.problem:
-            messages.error(request, access.problem)
-        else:
-            messages.warning(
-                request,
-                _(
-                    "Partner Center gives statements only to your own sign-in: sign in with Microsoft, then "
-                    "download the statement again."
-                ),
-            )
+        microsoft.tell_why_no_token(
+            request,
+            access,
+            _(
+                "Partner Center gives statements only to your own sign-in: sign in with Microsoft, then "
+                "download the statement again."
+            ),
+        )
         return redirect("billing-invoice", invoice.pk)
     try:
         body = pc_invoices.stream_invoice_statement(

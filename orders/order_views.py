@@ -377,18 +377,14 @@ def customer_reservations_refresh(request: HttpRequest, customer_id: str) -> Htt
     customer = _customer_or_404(customer_id)
     access = microsoft.page_access(request)
     if access.token is None:
-        if not access.configured:
-            messages.error(request, str(partner_center.NotConfigured.user_message))
-        elif access.problem:
-            messages.error(request, access.problem)
-        else:
-            messages.warning(
-                request,
-                _(
-                    "Reservations can only be read with your own Partner Center access: sign in with "
-                    "Microsoft, then refresh again."
-                ),
-            )
+        microsoft.tell_why_no_token(
+            request,
+            access,
+            _(
+                "Reservations can only be read with your own Partner Center access: sign in with "
+                "Microsoft, then refresh again."
+            ),
+        )
         return redirect("customer-reservations", customer.pk)
     try:
         found = tracking.refresh_reservations(

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from partnercenter import auth as pc_auth
 from partnercenter.config import PartnerCenterConfig
 from partnercenter.errors import AuthenticationError, PartnerCenterError
+from portal import partner_center
 from portal.models import MicrosoftIdentity
 from portal.roles import Role
 from portal.sealing import seal, unseal
@@ -221,6 +223,17 @@ def page_access(request: HttpRequest) -> DelegatedAccess:
     if token is not None:
         return DelegatedAccess(token)
     return DelegatedAccess(None, session_ended=delegated_status(request.user).signed_in_with_microsoft)
+
+
+def tell_why_no_token(request: HttpRequest, access: DelegatedAccess, without_session: str) -> None:
+    """Say, as a message on the next page, why an App+User call was not made: Partner Center is not
+    configured, the token could not be had, or (`without_session`) the viewer has no Microsoft session."""
+    if not access.configured:
+        messages.error(request, str(partner_center.NotConfigured.user_message))
+    elif access.problem:
+        messages.error(request, access.problem)
+    else:
+        messages.warning(request, without_session)
 
 
 def sign_in_url(back: str) -> str:
