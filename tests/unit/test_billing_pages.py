@@ -240,3 +240,12 @@ def test_a_csv_row_of_an_untraced_charge_has_every_column():
         and parsed["portal_order"] == ""
         and parsed["customer_name"] == "Fabrikam Inc"
     )
+
+
+def test_the_billing_pages_speak_french_with_french_numbers(client, personas, invoices):
+    client.force_login(personas["support"])
+    html = client.get(reverse("billing"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Factures" in html and "Lire les factures dans Partner Center maintenant" in html
+    assert "1\xa0234\xa0567,50 USD" in html  # French grouping (non-breaking spaces) and decimal comma
+    page = client.get(reverse("billing-invoice", args=["G000000001"]), HTTP_ACCEPT_LANGUAGE="fr").content
+    assert "Facture G000000001" in page.decode()
