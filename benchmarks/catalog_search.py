@@ -7,9 +7,14 @@ rows by catalog.rows as a sync would (no Partner Center call; it reports how lon
 user in, then times GETs of a customer's browse page through Django's test client with a fixed, realistic
 mix of searches: no filter, a region, a family in a region, a range of cores, words ("d4s", "east us 3
 years"), a series and a term, sorts, a deep page, a size, a miss. Each is timed as a full page and as the
-htmx results fragment the filters ask for. The scratch database is dropped at the end.
+htmx results fragment the filters ask for. The scratch database is dropped at the end, unless --keep: then
+it stays, and the next run with --keep reuses its mirror when it holds the same number of availabilities (a
+fill takes minutes; the rows and planner statistics are those the fill left). Another number of
+availabilities, or a run without --keep, fills it anew. On SQLite the scratch file is PORTAL_DATA_DIR's
+test.sqlite3, which the test suite also uses: give the benchmark a PORTAL_DATA_DIR of its own to keep it.
 
 Run: .venv/bin/python benchmarks/catalog_search.py [--availabilities 200000] [--requests 320] [--per-query]
+     [--keep]
      DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python benchmarks/catalog_search.py
 It prints figures; it asserts nothing.
 """
@@ -54,6 +59,16 @@ from tests.catalog_factory import fill_generation, publish
 CUSTOMER_ID = "8c6d2d5e-1f0a-4c1e-9d53-0c6f2e9d1a11"
 PLAN_ID = "3c2b1a09-8f7e-4d6c-b5a4-392817160504"
 TABLES = ("catalog_product", "catalog_sku", "catalog_availability")
+
+
+def filled(availabilities: int) -> Mirror | None:
+    """The mirror a kept scratch database already holds, if it has that many availabilities; else None,
+    with the scratch database emptied of any other."""
+    mirror = Mirror.objects.filter(country="US", scope=AZURE_PLAN_SCOPE, generation=1).first()
+    if mirror is not None and mirror.availabilities == availabilities:
+        return mirror
+    Mirror.objects.all().delete()
+    return None
 
 
 def fill(availabilities: int) -> tuple[Mirror, float]:
@@ -124,10 +139,16 @@ def main() -> None:
     parser.add_argument("--availabilities", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=320)
     parser.add_argument("--per-query", action="store_true", help="also print each search's figures")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the scratch database at the end, and reuse a kept one with as many availabilities",
+    )
     args = parser.parse_args()
 
     setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
+    # No test here rolls back to the database's first content: nothing to serialize (a kept one is large).
+    old_config = setup_databases(verbosity=0, interactive=False, keepdb=args.keep, serialized_aliases=set())
     try:
         vendor = connection.vendor
         version = (
@@ -135,28 +156,43 @@ def main() -> None:
             if vendor == "sqlite"
             else (f"{connection.pg_version // 10000}.{connection.pg_version % 10000}")
         )
-        print(f"{vendor} {version}: filling one mirror with {args.availabilities:,} availabilities ...")
-        mirror, seconds = fill(args.availabilities)
-        print(
-            f"  rows written: {seconds:.1f} s for {mirror.products:,} products, {mirror.skus:,} SKUs, "
-            f"{mirror.availabilities:,} availabilities"
-        )
+        mirror = filled(args.availabilities) if args.keep else None
+        if mirror is None:
+            print(f"{vendor} {version}: filling one mirror with {args.availabilities:,} availabilities ...")
+            mirror, seconds = fill(args.availabilities)
+            print(
+                f"  rows written: {seconds:.1f} s for {mirror.products:,} products, {mirror.skus:,} SKUs, "
+                f"{mirror.availabilities:,} availabilities"
+            )
+        else:
+            print(f"{vendor} {version}: the kept mirror of {mirror.availabilities:,} availabilities")
         if vendor == "sqlite":
             # Migration 0004 skips the trigram index where SQLite lacks it; say which path was measured.
             fts = "trigram index (FTS5)" if search.fts_available(connection.alias) else "LIKE scan, no FTS5"
             print(f"  free-text words: {fts}")
         now = timezone.now()
-        customer = Customer.objects.create(
-            id=CUSTOMER_ID, company_name="Bench Customer", country="US", listed_at=now, details_read_at=now
+        customer, _created = Customer.objects.get_or_create(
+            id=CUSTOMER_ID,
+            defaults={
+                "company_name": "Bench Customer",
+                "country": "US",
+                "listed_at": now,
+                "details_read_at": now,
+            },
         )
-        CustomerSubscription.objects.create(
+        CustomerSubscription.objects.get_or_create(
             id=PLAN_ID,
-            customer=customer,
-            kind=CustomerSubscription.Kind.AZURE_PLAN,
-            name="Azure plan",
-            registration=CustomerSubscription.Registration.REGISTERED,
+            defaults={
+                "customer": customer,
+                "kind": CustomerSubscription.Kind.AZURE_PLAN,
+                "name": "Azure plan",
+                "registration": CustomerSubscription.Registration.REGISTERED,
+            },
         )
-        user = get_user_model().objects.create_user("bench-sales", password=uuid.uuid4().hex)
+        users = get_user_model().objects
+        user = users.filter(username="bench-sales").first() or users.create_user(
+            "bench-sales", password=uuid.uuid4().hex
+        )
         user.groups.add(Group.objects.get(name=Role.SALES.value))
         client = Client()
         client.force_login(user)
@@ -176,7 +212,7 @@ def main() -> None:
                         f"p95 {percentile(values, 0.95):6.2f} ms"
                     )
     finally:
-        teardown_databases(old_config, verbosity=0)
+        teardown_databases(old_config, verbosity=0, keepdb=args.keep)
 
 
 if __name__ == "__main__":

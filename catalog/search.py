@@ -4,15 +4,17 @@ search itself, over the published generation of one mirror only.
 Everything a person can put in the address is untrusted: each filter is parsed into a typed value, checked
 against what the catalog holds, and a value that cannot be used is dropped with a plain note rather than
 failing the page. Text is matched word by word with the ORM's LIKE lookups, which escape `%` and `_`; on
-SQLite the words are first looked up in a trigram full-text index (migration 0004), as a query parameter. No
-SQL is built from strings here.
+SQLite the words are first looked up in a trigram full-text index (migration 0004), as a query parameter, and
+on PostgreSQL only the rarer words go to its trigram index (migration 0002). No SQL is built from strings
+here.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,8 +22,10 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import StrIndex
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -67,6 +71,9 @@ FTS_OBJECTS = (FTS_TABLE, f"{FTS_TABLE}_insert", f"{FTS_TABLE}_delete", f"{FTS_T
 FTS_MIN_LENGTH = 3
 # Whether the index is there, per database (alias and name: tests and benchmarks swap the name).
 _fts_ready: dict[tuple[str, str], bool] = {}
+# On PostgreSQL, a word that more than this share of the catalog holds ("series", "years") is left to the
+# rows the other words' trigram lookups find: see `_indexed_words`.
+COMMON_WORD_SHARE = 0.1
 
 # --- human labels -----------------------------------------------------------------------------------------
 
@@ -336,15 +343,26 @@ class Filters:
         return urlencode(self.params(**changes))
 
     def filter(
-        self, rows: QuerySet[Availability], *, ranges_by_index: bool = True, words_by_index: bool = True
+        self,
+        rows: QuerySet[Availability],
+        *,
+        ranges_by_index: bool = True,
+        words_by_index: bool = True,
+        indexed_words: Collection[str] | None = None,
     ) -> QuerySet[Availability]:
         """Keep the rows the filters match. `ranges_by_index=False` words the ranges of cores and memory
         so that no index answers them (unless the rows are sorted on that column), `words_by_index=False`
-        leaves SQLite's trigram index out of the words: see `search`."""
-        for word in self.words:
-            # search_text is lower-case, so a plain LIKE does (and stays index-friendly on PostgreSQL, where
-            # icontains would wrap the column in UPPER()); Django escapes % and _ in the word.
-            rows = rows.filter(search_text__contains=word)
+        leaves SQLite's trigram index out of the words, and `indexed_words`, when given, words the others
+        so that PostgreSQL's trigram index does not look them up: see `search`."""
+        for n, word in enumerate(self.words):
+            if indexed_words is None or word in indexed_words:
+                # search_text is lower-case, so a plain LIKE does (and stays index-friendly on PostgreSQL,
+                # where icontains would wrap the column in UPPER()); Django escapes % and _ in the word.
+                rows = rows.filter(search_text__contains=word)
+            else:
+                # The same question (is the word in the text?), which no index answers.
+                at = f"word_{n}_at"
+                rows = rows.alias(**{at: StrIndex("search_text", Value(word))}).filter(**{f"{at}__gt": 0})
         if words_by_index:
             rows = _narrowed_by_fts(rows, [*self.words, self.size.lower()])
         exact = {
@@ -439,6 +457,34 @@ def _narrowed_by_fts(rows: QuerySet[Availability], words: list[str]) -> QuerySet
             "SELECT rowid FROM catalog_availability_fts WHERE catalog_availability_fts MATCH %s", [query]
         )
     )
+
+
+def _indexed_words(mirror: Mirror, filters: Filters) -> set[str] | None:
+    """On PostgreSQL, the words of the search worth looking up in the trigram index; None (all of them)
+    elsewhere, or when there is no choice to make.
+
+    PostgreSQL puts every word of a search into one trigram lookup, whose cost grows with the rows holding
+    each trigram: for "benchmark series 0042" it reads the entries of the two words nearly every row holds
+    to keep 945 rows that "0042" alone finds (13 ms, against 2 ms). It estimates each word alone well, from
+    its statistics (asked here with EXPLAIN, which reads no rows), so the rare words go to the index, at
+    least the rarest one, and the others are checked on the rows those find."""
+    if connections[Availability.objects.db].vendor != "postgresql":
+        return None
+    words = [word for word in dict.fromkeys(filters.words) if len(word) >= FTS_MIN_LENGTH]
+    if len(words) < 2:
+        return None
+    estimates = {
+        word: _estimated_rows(published(mirror).filter(search_text__contains=word)) for word in words
+    }
+    rarest = min(words, key=lambda word: estimates[word])
+    common = COMMON_WORD_SHARE * mirror.availabilities
+    return {rarest} | {word for word in words if estimates[word] <= common}
+
+
+def _estimated_rows(rows: QuerySet[Availability]) -> float:
+    """How many rows PostgreSQL's planner expects the query to find (it runs nothing)."""
+    plan = json.loads(rows.explain(format="json"))
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _plain(value: object) -> str:
@@ -614,7 +660,8 @@ class Results:
 
 @dataclass(frozen=True)
 class Line:
-    """An availability row with its values in words, for the pages."""
+    """An availability row with its values in words, for the pages. Each cell is read once, here rather
+    than through a chain of template filters: a page of results shows 25 rows of ten cells."""
 
     row: Availability
 
@@ -630,6 +677,35 @@ class Line:
     def segment(self) -> str:
         return segment_label(self.row.segment) if self.row.segment else "—"
 
+    @property
+    def size(self) -> str:
+        """The size as the catalog names it ("D4s v5"), else as Azure does."""
+        return self.row.size_name or self.row.arm_sku_name or "—"
+
+    @property
+    def size_code(self) -> str:
+        """Azure's name of the size, when the catalog shows another one."""
+        row = self.row
+        return row.arm_sku_name if row.size_name and row.arm_sku_name != row.size_name else ""
+
+    @property
+    def cores(self) -> int | str:
+        return "—" if self.row.cores is None else self.row.cores
+
+    @property
+    def memory(self) -> str:
+        # As the template filter `floatformat:"-2g"` writes it: "1.5", "16", "1,024" (localized).
+        return "—" if self.row.ram_gb is None else floatformat(self.row.ram_gb, "-2g")
+
+    @property
+    def region(self) -> str:
+        return self.row.region or self.row.arm_region_name or "—"
+
+    @property
+    def currency(self) -> str:
+        code = self.row.currency_code or "—"
+        return f"{code} ({self.row.currency_symbol})" if self.row.currency_symbol else code
+
 
 def published(mirror: Mirror) -> QuerySet[Availability]:
     """The availabilities pages may show: the mirror's published generation only."""
@@ -640,7 +716,7 @@ def search(mirror: Mirror, filters: Filters) -> Results:
     """The page of availabilities of the mirror's published generation that `filters` asks for."""
     if not mirror.is_ready:
         return Results(rows=[], count=0, number=1, pages=1)
-    found = filters.filter(published(mirror))
+    found = filters.filter(published(mirror), indexed_words=_indexed_words(mirror, filters))
     ids = list(found.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1])
     if len(ids) <= COUNT_CAP:
         # Few matches (a size, a rare word): their ids, read through the most selective index, are all

@@ -148,6 +148,17 @@ def test_each_result_row_says_what_it_is_and_links_to_its_sku_page(staff, fabrik
     assert f'href="{link}"' in row
 
 
+def test_a_row_without_some_values_shows_what_it_has(staff, fabrikam, us_plan_catalog):
+    Availability.objects.filter(mirror=us_plan_catalog, arm_sku_name="Standard_D4s_v5").update(
+        size_name="", cores=None, ram_gb="1.5", region="", currency_symbol=""
+    )
+    html = html_of(staff.get(browse_url(), {"size": "Standard_D4s_v5", "region": "eastus", "term": "3"}))
+    row = html[html.index("<tr data-availability") : html.index("</tr>", html.index("<tr data-availability"))]
+    cells = re.findall(r"<td>(.*?)</td>", row)
+    # Size, cores, memory, region (its Azure name), term, billing plan, segment, currency.
+    assert cells == ["Standard_D4s_v5", "—", "1.50", "eastus", "3 years", "Upfront", "Commercial", "USD"]
+
+
 def test_the_full_page_keeps_the_filters_in_the_form(staff, fabrikam, us_plan_catalog):
     html = html_of(
         staff.get(

@@ -463,3 +463,26 @@ def test_on_sqlite_words_are_looked_up_in_the_trigram_index_with_the_rows_of_the
     assert by_index["d_s"] == by_index["d%s"] == [rows[2].pk]  # literally, not as wildcards
     assert by_index["D4S"] and by_index["EAST us 3 Years"] and by_index["d4"]
     assert by_index["no-such-size"] == by_index["' OR 1=1 --"] == []
+
+
+# --- PostgreSQL's trigram index -------------------------------------------------------------------------
+
+
+def test_on_postgresql_only_the_rare_words_are_looked_up_in_the_trigram_index(mirror, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the choice of words is for PostgreSQL's pg_trgm index (SQLite has FTS5)")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_availability")  # the planner's estimates, as a live table has them
+    queries = ["reserved d4s", "series east 3 years", "instance standard_d4s_v5 us east", "virtual 100% esv5"]
+    with CaptureQueriesContext(connection) as captured:
+        chosen = {q: [r.pk for r in every(mirror, q=q)] for q in queries}
+    probes = [query["sql"] for query in captured.captured_queries if "LIMIT 1001" in query["sql"]]
+    # "reserved" is in every row: the rows "d4s" finds are checked for it, without the index.
+    assert any("STRPOS" in sql and "'%d4s%'" in sql and "'%reserved%'" not in sql for sql in probes)
+    monkeypatch.setattr(search, "_indexed_words", lambda mirror, filters: None)
+    for q in queries:
+        assert [r.pk for r in every(mirror, q=q)] == chosen[q], q
+    assert chosen["reserved d4s"] and chosen["series east 3 years"]
