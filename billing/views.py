@@ -283,6 +283,9 @@ def invoice_page(request: HttpRequest, invoice_id: str) -> HttpResponse:
     first_query = request.GET.copy()
     for name in ("after", "skip", "offset"):
         first_query.pop(name, None)
+    export_query = first_query.copy()  # the filters and the kind shown, whatever page is
+    if kind is not None:
+        export_query["kind"] = kind.slug
     rows = []
     if page is not None and kind is not None:
         columns = kind.page_columns
@@ -300,13 +303,13 @@ def invoice_page(request: HttpRequest, invoice_id: str) -> HttpResponse:
         "next_query": _next_query(request, page.next) if page is not None and page.next else "",
         "is_first_page": cursor is not None and cursor.is_start,
         "with_trace": kind is billing_lines.ONE_TIME,
-        "export_query": first_query.urlencode(),
+        "export_query": export_query.urlencode(),
     }
-    if request.user.has_perm(Capability.DOWNLOAD_INVOICES.perm) and not request.htmx:
-        # The statement is App+User only: offer it to who has a session, say how to get one to the others.
-        context |= {"access": microsoft.page_access(request), "sign_in_url": microsoft.sign_in_url(here)}
     htmx = request.htmx
     wants_results = bool(htmx) and htmx.target == RESULTS_TARGET and not htmx.history_restore_request
+    if request.user.has_perm(Capability.DOWNLOAD_INVOICES.perm) and not wants_results:
+        # The statement is App+User only: offer it to who has a session, say how to get one to the others.
+        context |= {"access": microsoft.page_access(request), "sign_in_url": microsoft.sign_in_url(here)}
     response = render(
         request, "billing/invoice.html#results" if wants_results else "billing/invoice.html", context
     )

@@ -314,6 +314,12 @@ def test_the_statement_is_a_pdf_streamed_with_the_viewers_own_session_and_audite
     invoice = Invoice.objects.first()
     page = microsoft_client.get(reverse("billing-invoice", args=[invoice.pk])).content.decode()
     assert 'data-testid="statement"' in page and "statement-needs-session" not in page
+    restored = microsoft_client.get(  # htmx fetching a page for its history: the whole page, button and all
+        reverse("billing-invoice", args=[invoice.pk]),
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    ).content.decode()
+    assert 'data-testid="statement"' in restored
     response = microsoft_client.get(reverse("billing-statement", args=[invoice.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"] == f'attachment; filename="Invoice_{invoice.pk}.pdf"'
