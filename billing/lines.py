@@ -26,6 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Invoice
+from orders.approvals import display_name
 from orders.carts import money
 from orders.models import Order
 from partnercenter import invoices as pc_invoices
@@ -40,6 +41,7 @@ PAGE_SIZE = 100  # lines on one page of the invoice's lines
 SCAN_LIMIT = 20_000
 STREAM_SIZE = pc_invoices.MAX_LINE_ITEM_PAGE  # lines per Partner Center call when filtering or exporting
 TRACE_BATCH = 500  # one-time lines whose orders are looked up in one query
+CENTS = Decimal("0.01")
 
 
 # --- the kinds of lines ----------------------------------------------------------------------------------
@@ -451,6 +453,12 @@ def csv_cell(kind: str, value: Any) -> str:
             return moment.date().isoformat()
         return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
     if isinstance(value, Decimal):
+        if kind == "money":
+            # The cents at least, more only where Partner Center gave them: 520.8 and 520.8000 both read
+            # 520.80, a unit price of 0.0125 stays as it is.
+            value = value.normalize()
+            if int(value.as_tuple().exponent) > -2:
+                value = value.quantize(CENTS)
         return format(value, "f")
     if isinstance(value, (tuple, list)):
         return "; ".join(str(v) for v in value)
@@ -491,7 +499,7 @@ def csv_row(
         traced.trace,
         traced.order.pk,
         request.reference if request is not None else "",
-        approval.decided_by.get_username() if approval is not None else "",
+        display_name(approval.decided_by) if approval is not None else "",
         csv_cell("datetime", approval.decided_at) if approval is not None else "",
         csv_cell("money", traced.approved_unit_price),
         traced.approved_currency,

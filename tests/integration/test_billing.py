@@ -266,7 +266,7 @@ def test_charges_are_traced_to_the_purchase_and_approval_with_the_difference_to_
     export = support.get(reverse("billing-reconciliation-csv", args=[invoice.pk]), {"order": order.pk})
     rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert [r["portal_order"] for r in rows] == [order.pk]
-    assert rows[0]["purchase_request"] == purchase.reference and rows[0]["approved_by"] == "approver"
+    assert rows[0]["purchase_request"] == purchase.reference and rows[0]["approved_by"] == "Approver"
     assert Decimal(rows[0]["difference"]) == Decimal("2") and rows[0]["traced"] == "bought"
 
 

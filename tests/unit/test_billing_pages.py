@@ -215,8 +215,11 @@ def test_csv_cells_are_what_a_spreadsheet_reads_in_any_locale():
     moment = datetime(2025, 1, 15, 9, 31, 10, 123, tzinfo=UTC)
     assert billing_lines.csv_cell("date", moment) == "2025-01-15"
     assert billing_lines.csv_cell("datetime", moment) == "2025-01-15T09:31:10Z"
-    assert billing_lines.csv_cell("money", Decimal("1234567.5000")) == "1234567.5000"
-    assert billing_lines.csv_cell("money", Decimal("1E+2")) == "100"
+    assert billing_lines.csv_cell("money", Decimal("1234567.5000")) == "1234567.50"
+    assert billing_lines.csv_cell("money", Decimal("1E+2")) == "100.00"
+    assert billing_lines.csv_cell("money", Decimal("0.0000")) == "0.00"
+    assert billing_lines.csv_cell("money", Decimal("0.01250")) == "0.0125"
+    assert billing_lines.csv_cell("number", Decimal("2")) == "2"
     assert billing_lines.csv_cell("text", None) == ""
     assert billing_lines.csv_cell("text", ("AddOn", "Trial")) == "AddOn; Trial"
 
