@@ -99,10 +99,10 @@ class InvoiceFilterForm(forms.Form):
         ]
 
 
-def _summaries(request: HttpRequest) -> tuple[microsoft.DelegatedAccess | None, str]:
-    """Read the per-currency summaries with the viewer's session when the copies are old. Returns the
-    viewer's access (None when it was not needed) and a problem in plain words, if any."""
-    newest = Balance.objects.filter(is_default=False).aggregate(last=Max("read_at"))["last"]
+def _summaries(request: HttpRequest) -> tuple[microsoft.DelegatedAccess, str]:
+    """Read the per-currency summaries with the viewer's session when the copies read with a session are
+    old. Returns the viewer's access and a problem in plain words, if any."""
+    newest = Balance.objects.filter(read_by__isnull=False).aggregate(last=Max("read_at"))["last"]
     access = microsoft.page_access(request)
     if access.token is None or (newest is not None and timezone.now() - newest < SUMMARIES_FRESH):
         return access, ""
