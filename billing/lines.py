@@ -390,7 +390,6 @@ def read_page(
                 result.rows.append((line, traced))
             full, exhausted = len(result.rows) >= page_size, result.scanned >= scan_limit
             if full or exhausted:
-                result.stopped_early = exhausted and not full
                 if index + 1 < len(page.items):
                     result.next = (
                         Cursor(token=page_token, skip=index + 1)
@@ -401,6 +400,8 @@ def read_page(
                     result.next = Cursor(token=page.continuation_token) if page.continuation_token else None
                 else:
                     result.next = Cursor(offset=page_offset + len(page.items)) if page.next_link else None
+                # "Search further" only where there is further to search.
+                result.stopped_early = not full and result.next is not None
                 pages.close()
                 return result
         skip = 0
