@@ -326,11 +326,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"client_errors_without_traceback": {"()": "portal.logs.ClientErrorsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {
+        # Everything goes to the root's handler once: Django's default console handler (in DEBUG) would
+        # print each of its records a second time.
+        "django": {"handlers": [], "propagate": True},
         # Request lines are logged by the web server; Django's own would log each one twice.
         "django.server": {"level": "WARNING"},
+        "django.request": {"filters": ["client_errors_without_traceback"]},
     },
 }
 

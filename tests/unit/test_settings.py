@@ -1,10 +1,13 @@
 """Settings as a deployment sees them: each case starts a fresh process with its own environment."""
 
 import json
+import logging
+import sys
 from pathlib import Path
 
 import pytest
 
+from portal.logs import ClientErrorsWithoutTraceback
 from tests.process import clean_env, run_manage, run_python
 
 SHOW_SETTINGS = """
@@ -127,3 +130,18 @@ def test_the_database_password_can_come_from_a_secret_file(tmp_path):
     result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_a_refused_request_is_logged_in_one_line_and_a_server_error_with_its_traceback():
+    def record(status: int) -> logging.LogRecord:
+        try:
+            raise PermissionError("refused")
+        except PermissionError:
+            entry = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "x", (), sys.exc_info())
+        entry.status_code = status
+        return entry
+
+    keep = ClientErrorsWithoutTraceback()
+    refused, failed = record(403), record(500)
+    assert keep.filter(refused) and keep.filter(failed)
+    assert refused.exc_info is None and failed.exc_info is not None
