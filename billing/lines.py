@@ -331,6 +331,7 @@ class Cursor:
     token: str | None = None  # one-time: the continuation token of the page holding the next line
     skip: int = 0  # one-time: lines of that page already shown
     offset: int = 0  # office and azure: the next line's offset
+    read: int = 0  # lines of the invoice before this page (what the page says of its place; nothing else)
 
     @property
     def is_start(self) -> bool:
@@ -342,7 +343,12 @@ class LinesPage:
     rows: list[tuple[Any, Traced | None]] = field(default_factory=list)
     next: Cursor | None = None  # where the next page starts; None at the end
     scanned: int = 0  # lines read from Partner Center for this page
+    first_line: int = 1  # the place in the invoice of the first line read for this page
     stopped_early: bool = False  # SCAN_LIMIT was reached before PAGE_SIZE lines matched
+
+    @property
+    def last_line(self) -> int:
+        return self.first_line + self.scanned - 1
 
 
 def read_page(
@@ -360,7 +366,7 @@ def read_page(
     (a continuation token it no longer accepts among them)."""
     # Without filters a portal page is one Partner Center page; with them, big pages cut the calls.
     size = STREAM_SIZE if filters.any else page_size
-    result = LinesPage()
+    result = LinesPage(first_line=cursor.read + 1)
     if kind.seek:
         pages = pc_invoices.iter_invoice_line_item_pages(
             transport,
@@ -390,16 +396,19 @@ def read_page(
                 result.rows.append((line, traced))
             full, exhausted = len(result.rows) >= page_size, result.scanned >= scan_limit
             if full or exhausted:
+                read = cursor.read + result.scanned
                 if index + 1 < len(page.items):
                     result.next = (
-                        Cursor(token=page_token, skip=index + 1)
+                        Cursor(token=page_token, skip=index + 1, read=read)
                         if kind.seek
-                        else Cursor(offset=page_offset + index + 1)
+                        else Cursor(offset=page_offset + index + 1, read=read)
                     )
                 elif kind.seek:
-                    result.next = Cursor(token=page.continuation_token) if page.continuation_token else None
+                    token = page.continuation_token
+                    result.next = Cursor(token=token, read=read) if token else None
                 else:
-                    result.next = Cursor(offset=page_offset + len(page.items)) if page.next_link else None
+                    offset = page_offset + len(page.items)
+                    result.next = Cursor(offset=offset, read=read) if page.next_link else None
                 # "Search further" only where there is further to search.
                 result.stopped_early = not full and result.next is not None
                 pages.close()

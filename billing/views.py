@@ -48,6 +48,7 @@ RESULTS_TARGET = "results"
 # OneTime-G000123456). Anything else in an address is a mistake or a probe, and never reaches a query.
 INVOICE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 MAX_TOKEN = 4096  # a continuation token longer than this is not one Partner Center gave
+POSITION = ("after", "skip", "offset", "read")  # the query parameters of a lines page's place (Cursor)
 # The per-currency summaries are read again when the newest copy is older than this.
 SUMMARIES_FRESH = timedelta(minutes=5)
 STATEMENT_ACTION = "invoice-statement"
@@ -209,13 +210,14 @@ def _cursor(request: HttpRequest) -> Cursor | None:
     try:
         skip = int(request.GET.get("skip") or 0)
         offset = int(request.GET.get("offset") or 0)
+        read = int(request.GET.get("read") or 0)
     except ValueError:
         return None
-    if skip < 0 or offset < 0 or skip >= pc_invoices.MAX_LINE_ITEM_PAGE or offset > 10**9:
+    if min(skip, offset, read) < 0 or skip >= pc_invoices.MAX_LINE_ITEM_PAGE or max(offset, read) > 10**9:
         return None
     if token is not None and (len(token) > MAX_TOKEN or not token.isprintable()):
         return None
-    return Cursor(token=token, skip=skip, offset=offset)
+    return Cursor(token=token, skip=skip, offset=offset, read=read)
 
 
 def _kind(invoice: Invoice, slug: str | None) -> tuple[LineKind | None, list[LineKind]]:
@@ -227,7 +229,7 @@ def _kind(invoice: Invoice, slug: str | None) -> tuple[LineKind | None, list[Lin
 
 def _next_query(request: HttpRequest, cursor: Cursor) -> str:
     query = request.GET.copy()
-    for name in ("after", "skip", "offset"):
+    for name in POSITION:
         query.pop(name, None)
     if cursor.token:
         query["after"] = cursor.token
@@ -235,6 +237,8 @@ def _next_query(request: HttpRequest, cursor: Cursor) -> str:
         query["skip"] = str(cursor.skip)
     if cursor.offset:
         query["offset"] = str(cursor.offset)
+    if cursor.read:
+        query["read"] = str(cursor.read)
     return query.urlencode()
 
 
@@ -281,7 +285,7 @@ def invoice_page(request: HttpRequest, invoice_id: str) -> HttpResponse:
         problem = _("This page's address is damaged. Start again from the first page.")
     here = reverse("billing-invoice", args=[invoice.pk])
     first_query = request.GET.copy()
-    for name in ("after", "skip", "offset"):
+    for name in POSITION:
         first_query.pop(name, None)
     export_query = first_query.copy()  # the filters and the kind shown, whatever page is
     if kind is not None:

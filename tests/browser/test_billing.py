@@ -20,6 +20,7 @@ from tests.browser.test_purchase_flow import expect_message, nav, sign_in_with_m
 from tests.integration.test_billing import big_invoice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+FIRST_PAGE = "100 lines shown · lines 1 to 100 of the invoice"  # the count over a first page of lines
 
 
 def total_charges(cell: str) -> Decimal:
@@ -81,7 +82,7 @@ def test_an_admin_reads_the_invoices_and_every_balance_and_filters_the_list_in_p
     assert biggest == one_time_usd.order_by("-total_charges")[0].pk
     results.get_by_role("link", name=biggest, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Invoice {biggest}")
-    expect(page.get_by_test_id("lines-count")).to_have_text("100 lines shown")
+    expect(page.get_by_test_id("lines-count")).to_contain_text(FIRST_PAGE)
 
 
 def test_an_admin_filters_an_invoices_lines_and_downloads_its_statement_and_csv(page: Page, partner_center):
@@ -90,7 +91,7 @@ def test_an_admin_filters_an_invoices_lines_and_downloads_its_statement_and_csv(
     page.goto(f"/billing/invoices/{invoice.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Invoice {invoice.pk}")
     lines = page.get_by_test_id("line-items")
-    expect(lines.get_by_test_id("lines-count")).to_have_text("100 lines shown")
+    expect(lines.get_by_test_id("lines-count")).to_contain_text(FIRST_PAGE)
     expect(lines.locator("tbody tr")).to_have_count(100)
 
     customer = lines.locator("tbody tr").first.locator("td").first.inner_text()

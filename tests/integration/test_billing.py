@@ -179,8 +179,10 @@ def test_the_invoice_page_pages_through_the_lines_and_filters_them(partner_cente
     assert "Not traced: not bought through the portal" in html
     next_link = first.context["next_query"]
     assert "after=" in next_link
+    assert "lines 1 to 100 of the invoice" in html
     second = support.get(f"{url}?{next_link}")
     assert second.status_code == 200 and "100 lines shown" in second.content.decode()
+    assert "lines 101 to 200 of the invoice" in second.content.decode()
     assert second.context["rows"] != first.context["rows"]
 
     customer = first.context["lines"].rows[0][0].customer_name
@@ -205,13 +207,15 @@ def test_a_rare_filter_stops_after_a_bounded_read_and_offers_to_search_further(p
         )
     assert (page.rows, page.scanned, page.stopped_early) == ([], 3000, True)
     assert page.next is not None and page.next.token and page.next.skip == 1000  # inside the second page
+    assert page.next.read == 3000
 
 
 def test_a_tampered_position_is_answered_in_plain_words(partner_center, support):
     invoice = big_invoice(partner_center)
     url = reverse("billing-invoice", args=[invoice.pk])
-    damaged = support.get(url, {"skip": "-3"}).content.decode()
-    assert "This page&#x27;s address is damaged" in damaged
+    for position in ({"skip": "-3"}, {"offset": "5", "read": "-1"}, {"read": "x"}, {"skip": "2000"}):
+        damaged = support.get(url, position).content.decode()
+        assert "This page&#x27;s address is damaged" in damaged, position
     forged = support.get(url, {"after": "not-a-token' OR 1=1 --"})
     assert forged.status_code == 200
     assert "Partner Center no longer accepts this page" in forged.content.decode()
