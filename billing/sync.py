@@ -24,7 +24,6 @@ from billing.models import Balance, Invoice, InvoiceSync
 from orders.carts import money
 from partnercenter import invoices as pc_invoices
 from partnercenter.auth import TokenProvider
-from partnercenter.enums import InvoiceType
 from partnercenter.errors import PartnerCenterError
 from partnercenter.transport import Transport
 from portal import audit, notifications, partner_center
@@ -126,9 +125,9 @@ def _store_invoice(found: pc.Invoice) -> tuple[Invoice, bool]:
         pair = {"provider": detail.billing_provider.value, "line_type": detail.invoice_line_item_type.value}
         if pair not in details:
             details.append(pair)
-    invoice_type = InvoiceType.parse(found.invoice_type.value if found.invoice_type else None)
     values = {
-        "invoice_type": invoice_type.value if invoice_type else "",
+        # The enum's canonical value, whichever spelling came (OneTime, one_time, ...).
+        "invoice_type": found.invoice_type.value if found.invoice_type else "",
         "document_type": found.document_type.value if found.document_type else "",
         "invoice_date": found.invoice_date,
         "period_start": found.billing_period_start_date,
