@@ -50,6 +50,7 @@ from django.test.utils import setup_databases, setup_test_environment, teardown_
 from django.urls import reverse
 from django.utils import timezone
 
+from benchmarks.scratch import database_version
 from catalog import search
 from catalog.models import AZURE_PLAN_SCOPE, Mirror, Product
 from portal.models import Customer, CustomerSubscription
@@ -151,11 +152,7 @@ def main() -> None:
     old_config = setup_databases(verbosity=0, interactive=False, keepdb=args.keep, serialized_aliases=set())
     try:
         vendor = connection.vendor
-        version = (
-            ".".join(str(part) for part in connection.Database.sqlite_version_info)
-            if vendor == "sqlite"
-            else (f"{connection.pg_version // 10000}.{connection.pg_version % 10000}")
-        )
+        version = database_version()
         mirror = filled(args.availabilities) if args.keep else None
         if mirror is None:
             print(f"{vendor} {version}: filling one mirror with {args.availabilities:,} availabilities ...")

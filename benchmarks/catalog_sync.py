@@ -43,6 +43,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases
 
+from benchmarks.scratch import database_version
 from catalog import mirrors, sync
 from catalog.models import AZURE_PLAN_SCOPE, Mirror
 from partnercenter.transport import Transport
@@ -129,11 +130,7 @@ def main() -> None:
     old_config = setup_databases(verbosity=0, interactive=False)
     try:
         vendor = connection.vendor
-        version = (
-            ".".join(str(part) for part in connection.Database.sqlite_version_info)
-            if vendor == "sqlite"
-            else f"{connection.pg_version // 10000}.{connection.pg_version % 10000}"
-        )
+        version = database_version()
         pacing = f"{args.calls_per_minute} calls a minute" if args.calls_per_minute else "unpaced"
         print(
             f"{vendor} {version}: full sync of US (Azure plan), {args.availabilities:,} availabilities, "

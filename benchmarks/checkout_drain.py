@@ -107,6 +107,7 @@ from django.db.models import Count
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases
 from django.utils import timezone
 
+from benchmarks.scratch import database_version, own_test_database
 from catalog.rows import term_months
 from orders import approvals, carts, checkout_tasks
 from orders.carts import LineChoice
@@ -710,20 +711,13 @@ def main() -> None:
         logging.getLogger(name).setLevel(logging.ERROR if name == "kombu" else logging.WARNING)
     # DEBUG off as in production: in DEBUG, Django keeps the SQL of the last 9,000 queries.
     setup_test_environment(debug=False)
-    if connection.vendor == "postgresql":
-        # Not `test_<name>`: the test suite may be using that one on the same server right now.
-        name = connection.settings_dict["NAME"]
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"test_{name}_checkout_drain"
+    own_test_database("checkout_drain")
     old_config = setup_databases(verbosity=0, interactive=False)
     scratch = Path(SCRATCH.name)
     sandbox = None
     try:
         vendor = connection.vendor
-        version = (
-            ".".join(str(part) for part in connection.Database.sqlite_version_info)
-            if vendor == "sqlite"
-            else f"{connection.pg_version // 10000}.{connection.pg_version % 10000}"
-        )
+        version = database_version()
         print(f"{vendor} {version}: checkout drain of {args.requests} purchase requests ...")
         sandbox = start_sandbox(scratch / "sandbox", "--rate-limit", str(SETUP_RATE_LIMIT), "--log-requests")
         drain(args, sandbox, scratch)

@@ -45,6 +45,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import partnercenter
+from benchmarks.scratch import database_version
 from portal import customers
 from portal.models import Customer
 from portal.roles import Role
@@ -169,11 +170,7 @@ def main() -> None:
     old_config = setup_databases(verbosity=0, interactive=False)
     try:
         vendor = connection.vendor
-        version = (
-            ".".join(str(part) for part in connection.Database.sqlite_version_info)
-            if vendor == "sqlite"
-            else (f"{connection.pg_version // 10000}.{connection.pg_version % 10000}")
-        )
+        version = database_version()
         print(f"{vendor} {version}: copying in {args.customers:,} customers ...")
         seconds = fill(args.customers)
         print(f"  sync upsert: {seconds:.2f} s for {args.customers:,} customers in pages of 500")

@@ -97,6 +97,7 @@ from django.test import Client
 from django.test.utils import setup_databases, setup_test_environment, teardown_databases
 from django.urls import reverse
 
+from benchmarks.scratch import database_version, own_test_database
 from billing.models import Invoice
 from billing.sync import sync_invoices
 from portal.roles import Role
@@ -386,19 +387,12 @@ def main() -> None:
     print(memory_line("after Django's set-up"))
     # DEBUG off as in production: in DEBUG, Django keeps the SQL of the last 9,000 queries.
     setup_test_environment(debug=False)
-    if connection.vendor == "postgresql":
-        # Not `test_<name>`: the test suite may be using that one on the same server right now.
-        name = connection.settings_dict["NAME"]
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = f"test_{name}_invoice_export"
+    own_test_database("invoice_export")
     old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
     sandbox = None
     try:
         vendor = connection.vendor
-        version = (
-            ".".join(str(part) for part in connection.Database.sqlite_version_info)
-            if vendor == "sqlite"
-            else f"{connection.pg_version // 10000}.{connection.pg_version % 10000}"
-        )
+        version = database_version()
         print(f"{vendor} {version}: export of an invoice of {args.lines:,} line items ...")
         print(memory_line("after the migrations"))
         options = ["--invoice-line-items", str(args.lines), "--log-requests"]
