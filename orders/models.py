@@ -14,6 +14,7 @@ Partner Center's order lists (up to 15 minutes later).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,13 @@ from django.utils.translation import ngettext
 from portal.models import Customer, CustomerSubscription
 
 MONEY = {"max_digits": 18, "decimal_places": 4}
+
+
+def days_left(until: datetime, now: datetime) -> int:
+    """Days from now until then, to the nearest day (a cart made a moment ago expires "in 7 days", not 6);
+    0 within the last day, and after it."""
+    left = until - now
+    return 0 if left < timedelta(days=1) else round(left / timedelta(days=1))
 
 
 class PurchaseRequest(models.Model):

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Sku
 from orders import tracking
-from orders.models import BILLING_CYCLE_LABELS, Order, Reservation
+from orders.models import BILLING_CYCLE_LABELS, Order, Reservation, days_left
 from partnercenter.errors import PartnerCenterError
 from portal import microsoft, partner_center
 from portal.models import Customer
@@ -350,7 +350,7 @@ def customer_reservations(request: HttpRequest, customer_id: str) -> HttpRespons
                 reservation=reservation,
                 title=title,
                 product_title=product_title,
-                days_left=max(0, (expiry - now).days) if expiry else None,
+                days_left=days_left(expiry, now) if expiry else None,
                 expired=expiry is not None and expiry <= now,
             )
         )

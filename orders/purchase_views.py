@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.models import AbstractBaseUser
@@ -41,7 +40,7 @@ from orders.forms import (
     RejectForm,
     SubmitForm,
 )
-from orders.models import Order, PurchaseLine, PurchaseRequest
+from orders.models import Order, PurchaseLine, PurchaseRequest, days_left
 from orders.transitions import PurchaseError
 from partnercenter.errors import PartnerCenterError
 from partnercenter.transport import Transport
@@ -154,8 +153,8 @@ def _expiry(purchase: PurchaseRequest) -> dict[str, object] | None:
     """When the cart expires, in days from now (0: within a day; None: already expired)."""
     if purchase.cart_expires_at is None:
         return None
-    left = purchase.cart_expires_at - timezone.now()
-    return {"at": purchase.cart_expires_at, "days": left.days if left > timedelta(0) else None}
+    at, now = purchase.cart_expires_at, timezone.now()
+    return {"at": at, "days": None if at <= now else days_left(at, now)}
 
 
 def _actions(user: AbstractBaseUser, purchase: PurchaseRequest, has_lines: bool) -> dict[str, object]:

@@ -595,6 +595,7 @@ def test_a_final_state_does_not_poll(client, personas, contoso_plan, offline):
     ("expires_in", "shown"),
     [
         (timedelta(days=6, hours=1), "(in 6 days)"),
+        (timedelta(days=6, hours=23), "(in 7 days)"),  # to the nearest day
         (timedelta(days=1, hours=1), "(in 1 day)"),
         (timedelta(hours=3), "(in less than a day)"),
         (timedelta(hours=-1), "expired <time"),
@@ -839,7 +840,7 @@ def test_sales_add_a_line_and_see_the_quoted_price_and_the_carts_expiry(
     assert f"Added 2 x {line.title} to {purchase.reference}." in html
     assert carts.money(purchase.quoted_total, "USD") in html
     assert carts.money(line.unit_price, "USD") in html
-    assert "(in 6 days)" in html  # 7 days from the cart's creation, a moment ago
+    assert "(in 7 days)" in html  # 7 days from the cart's creation, a moment ago
     assert 'data-testid="out-of-sync"' not in html
     timeline = html[html.index('data-testid="timeline"') :]
     assert "Started for Fabrikam Inc" in timeline
