@@ -82,6 +82,7 @@ def _invoice_or_404(invoice_id: str) -> Invoice:
 
 
 class InvoiceFilterForm(forms.Form):
+    number = forms.CharField(label=gettext_lazy("Invoice number"), required=False, max_length=64)
     period_from = forms.DateField(
         label=gettext_lazy("Billed from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -124,6 +125,8 @@ def billing_home(request: HttpRequest) -> HttpResponse:
     found = Invoice.objects.all()
     if form.is_valid():
         data = form.cleaned_data
+        if data["number"].strip():
+            found = found.filter(pk__icontains=data["number"].strip())
         if data["period_from"]:
             found = found.filter(period_end__date__gte=data["period_from"])
         if data["period_to"]:

@@ -63,6 +63,8 @@ def test_the_invoice_list_filters_by_period_type_and_currency(support, invoices)
     assert listed(support.get(url)) == ["G000000004", "G000000002", "D000000003", "G000000001"]
     assert listed(support.get(url, {"type": "recurring"})) == ["D000000003"]
     assert listed(support.get(url, {"currency": "EUR"})) == ["G000000002"]
+    assert listed(support.get(url, {"number": " g0000000 "})) == ["G000000004", "G000000002", "G000000001"]
+    assert listed(support.get(url, {"number": "%"})) == []  # a wildcard is a character like any other
     assert listed(support.get(url, {"period_from": "2026-04-01", "period_to": "2026-04-30"})) == [
         "G000000002",
         "D000000003",
