@@ -120,7 +120,10 @@ def _summaries(request: HttpRequest) -> tuple[microsoft.DelegatedAccess, str]:
 @requires(Capability.VIEW_BILLING)
 @require_GET
 def billing_home(request: HttpRequest) -> HttpResponse:
-    """Balances per currency, then the invoices, newest first, filtered by period, type and currency."""
+    """Balances per currency, then the invoices, newest first, filtered by number, period, type and currency.
+    The very first visit reads the invoices, as the refresh button would: nobody should wait for beat."""
+    if not InvoiceSync.objects.exists():
+        _first_sync(request)
     form = InvoiceFilterForm(request.GET)
     found = Invoice.objects.all()
     if form.is_valid():
@@ -157,6 +160,15 @@ def billing_home(request: HttpRequest) -> HttpResponse:
     )
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
+
+
+def _first_sync(request: HttpRequest) -> None:
+    try:
+        sync.sync_invoices(transport=partner_center.transport(for_page=True), request=request)
+    except partner_center.NotConfigured:
+        pass  # the page says so
+    except PartnerCenterError as exc:
+        logger.warning("first invoice sync failed: %s", exc)  # kept on the run, which the page shows
 
 
 @requires(Capability.VIEW_BILLING)

@@ -361,6 +361,14 @@ def test_billing_is_for_support_and_admins(partner_center, client, personas, per
     assert calls(partner_center, STATEMENT) == 0
 
 
+def test_the_first_visit_reads_the_invoices_and_later_ones_only_show_them(partner_center, support):
+    html = support.get(reverse("billing")).content.decode()
+    assert InvoiceSync.objects.count() == 1 and Invoice.objects.exists()
+    assert "Invoices last read" in html and 'data-invoice="' in html
+    support.get(reverse("billing"))
+    assert InvoiceSync.objects.count() == 1
+
+
 def test_the_refresh_button_reads_the_invoices_now(partner_center, support):
     response = support.post(reverse("billing-refresh"), follow=True)
     assert "Invoices read from Partner Center" in response.content.decode()
